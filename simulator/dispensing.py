@@ -1,0 +1,331 @@
+"""Dispensing (seed 000): start, inspect, swap products, verify, complete or void a code."""
+
+from datetime import timedelta
+from typing import Literal
+
+from flask import Blueprint, current_app, request
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import errors, verification, webhooks
+from .db import aware, db, isoformat, new_id, utcnow
+from .idempotency import idempotent
+from .models import CatalogProduct, Dispensation, DispensationLine, Prescription, ProviderProduct
+from .models.dispensing import DISPENSED, OPEN_STATUSES, PENDING_VERIFICATION, STARTED, VOIDED
+from .models.ehr import REDEEMED
+from .oauth import current_provider, require_oauth
+
+bp = Blueprint("dispensing", __name__, url_prefix="/dispensing/v1/dispensations")
+
+
+class StartDispensation(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str = Field(min_length=1, max_length=30)
+    provider_branch_id: str | None = Field(default=None, max_length=60)
+
+
+class ProductChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prescribed_product_code: str
+    product_code: str
+    quantity: int = Field(ge=0, le=1000)
+
+
+class UpdateProducts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    products: list[ProductChange] = Field(min_length=1, max_length=50)
+
+
+class VoidDispensation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class OtpAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    otp: str = Field(pattern=r"^\d{6}$")
+
+
+class BiometricReading(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    modality: Literal["FINGERPRINT", "FACE"]
+    reading: str = Field(min_length=1)
+
+
+def _body(model, required=True):
+    data = request.get_json(silent=True)
+    return model.model_validate(data if data is not None or required else {})
+
+
+def expire_stale():
+    """Void open dispensations idle longer than the timeout, freeing their codes."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["DISPENSATION_TIMEOUT_SECONDS"])
+    stale = db.session.scalars(
+        db.select(Dispensation).where(Dispensation.status.in_(OPEN_STATUSES), Dispensation.updated_at < cutoff)
+    ).all()
+    for dispensation in stale:
+        _void(dispensation, "TIMEOUT")
+    if stale:
+        db.session.commit()
+    return len(stale)
+
+
+def _void(dispensation, reason):
+    dispensation.status = VOIDED
+    dispensation.voided_at = dispensation.updated_at = utcnow()
+    dispensation.void_reason = reason
+    webhooks.emit("dispensing.cancelled", dispensation.provider, _event_data(dispensation))
+
+
+def _event_data(dispensation):
+    return {
+        "dispensation_id": dispensation.id,
+        "code": dispensation.code,
+        "code_type": dispensation.code_type,
+        "status": dispensation.status,
+        "void_reason": dispensation.void_reason,
+        "products": [{"product_code": line.product_code, "quantity": line.quantity} for line in dispensation.lines],
+    }
+
+
+def own_dispensation(dispensation_id):
+    """Load one of the provider's dispensations (after settling timeouts), or 404."""
+    expire_stale()
+    dispensation = db.session.get(Dispensation, dispensation_id)
+    if dispensation is None or dispensation.provider_id != current_provider().id:
+        raise errors.not_found(errors.DISPENSATION_NOT_FOUND, "Dispensation")
+    verification.refresh(dispensation)
+    return dispensation
+
+
+def dispensation_json(dispensation):
+    """Serialise a dispensation with its products and verification summary."""
+    patient = dispensation.prescription.patient
+    timeout = timedelta(seconds=current_app.config["DISPENSATION_TIMEOUT_SECONDS"])
+    is_open = dispensation.status in OPEN_STATUSES
+    return {
+        "dispensation_id": dispensation.id,
+        "code": dispensation.code,
+        "code_type": dispensation.code_type,
+        "status": dispensation.status,
+        "provider_branch_id": dispensation.provider_branch_id,
+        "patient": {"patient_id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name},
+        "products": [
+            {
+                "prescribed_product_code": line.prescribed_product_code,
+                "prescribed_product_name": line.prescribed_product.name,
+                "prescribed_quantity": line.prescribed_quantity,
+                "product_code": line.product_code,
+                "name": line.product.name,
+                "quantity": line.quantity,
+                "posology": line.posology,
+                "substitution_allowed": line.substitution_allowed,
+                "substituted": line.product_code != line.prescribed_product_code,
+            }
+            for line in dispensation.lines
+        ],
+        "verification": {
+            "required": bool(dispensation.methods),
+            "methods": dispensation.methods,
+            "status": verification.overall_status(dispensation),
+        },
+        "created_at": isoformat(dispensation.created_at),
+        "updated_at": isoformat(dispensation.updated_at),
+        "completed_at": isoformat(dispensation.completed_at),
+        "voided_at": isoformat(dispensation.voided_at),
+        "void_reason": dispensation.void_reason,
+        "expires_at": isoformat(aware(dispensation.updated_at) + timeout) if is_open else None,
+    }
+
+
+def _redeemable_prescription(code):
+    """Find the prescription a code names and make sure it can be dispensed now."""
+    prescription = db.session.scalar(db.select(Prescription).filter_by(code=code.upper()))
+    if prescription is None:
+        raise errors.ApiError(404, errors.CODE_NOT_FOUND, "No prescription or authorization has this code.")
+    if prescription.status == REDEEMED:
+        raise errors.ApiError(409, errors.CODE_ALREADY_REDEEMED, "This code has already been dispensed.")
+    open_one = db.session.scalar(
+        db.select(Dispensation).where(Dispensation.code == prescription.code, Dispensation.status.in_(OPEN_STATUSES))
+    )
+    if open_one:
+        mine = open_one.provider_id == current_provider().id
+        raise errors.ApiError(
+            409, errors.CODE_IN_DISPENSATION,
+            "This code is being dispensed already" + ("; finish or void that dispensation." if mine else " elsewhere."),
+            {"dispensation_id": open_one.id} if mine else None,
+        )
+    return prescription
+
+
+@bp.post("")
+@require_oauth("dispensing:write")
+@idempotent
+def start():
+    """Start a dispensation for a prescription code, loading its products."""
+    body = _body(StartDispensation)
+    expire_stale()
+    prescription = _redeemable_prescription(body.code)
+    now = utcnow()
+    dispensation = Dispensation(
+        id=new_id("dsp"),
+        provider_id=current_provider().id,
+        provider_branch_id=body.provider_branch_id,
+        code=prescription.code,
+        code_type="PRESCRIPTION",
+        prescription=prescription,
+        verification_methods=" ".join(verification.required_methods(prescription)),
+        created_at=now,
+        updated_at=now,
+        lines=[
+            DispensationLine(
+                line_no=line.line_no,
+                prescribed_product_code=line.product_code,
+                prescribed_quantity=line.quantity,
+                product_code=line.product_code,
+                quantity=line.quantity,
+                posology=line.posology,
+                substitution_allowed=line.substitution_allowed,
+            )
+            for line in prescription.lines
+        ],
+    )
+    db.session.add(dispensation)
+    db.session.commit()
+    return dispensation_json(dispensation), 201
+
+
+@bp.get("/<dispensation_id>")
+@require_oauth("dispensing:read")
+def get(dispensation_id):
+    """Return a dispensation's current state."""
+    dispensation = own_dispensation(dispensation_id)
+    db.session.commit()
+    return dispensation_json(dispensation)
+
+
+def _apply_change(dispensation, change, provider):
+    line = next((l for l in dispensation.lines if l.prescribed_product_code == change.prescribed_product_code), None)
+    if line is None:
+        raise errors.ApiError(422, errors.VALIDATION, f"{change.prescribed_product_code} is not on this prescription.")
+    if change.quantity > line.prescribed_quantity:
+        raise errors.ApiError(
+            422, errors.QUANTITY_EXCEEDS_PRESCRIBED,
+            f"At most {line.prescribed_quantity} of {change.prescribed_product_code} may be dispensed.",
+            {"prescribed_product_code": line.prescribed_product_code, "prescribed_quantity": line.prescribed_quantity},
+        )
+    if change.product_code != line.prescribed_product_code:
+        substitute = db.session.get(CatalogProduct, change.product_code)
+        if substitute is None:
+            raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED, f"{change.product_code} is not in the catalogue.")
+        if not line.substitution_allowed:
+            raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
+                                  "The prescriber did not allow substitution for this medication.",
+                                  {"prescribed_product_code": line.prescribed_product_code, "reason": "NOT_ALLOWED"})
+        if not substitute.is_equivalent_to(line.prescribed_product):
+            raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
+                                  "Only the same active ingredient, strength and form may replace a prescribed medication.",
+                                  {"prescribed_product_code": line.prescribed_product_code, "reason": "NOT_EQUIVALENT"})
+        registered = db.session.scalar(db.select(ProviderProduct.id).filter_by(
+            provider_id=provider.id, product_code=substitute.code, removed_at=None))
+        if registered is None:
+            raise errors.ApiError(422, errors.SUBSTITUTE_NOT_REGISTERED,
+                                  f"{substitute.code} is not one of your registered provider products.")
+    line.product_code = change.product_code
+    line.quantity = change.quantity
+
+
+@bp.put("/<dispensation_id>/products")
+@require_oauth("dispensing:write")
+def update_products(dispensation_id):
+    """Change quantities or swap for equivalents while the dispensation is STARTED."""
+    dispensation = own_dispensation(dispensation_id)
+    body = _body(UpdateProducts)
+    if dispensation.status != STARTED:
+        raise errors.ApiError(409, errors.PRODUCTS_LOCKED, f"Products are locked once a dispensation is {dispensation.status}.")
+    codes = [change.prescribed_product_code for change in body.products]
+    if len(codes) != len(set(codes)):
+        raise errors.ApiError(422, errors.VALIDATION, "Each prescribed product may appear once.")
+    for change in body.products:
+        _apply_change(dispensation, change, current_provider())
+    dispensation.updated_at = utcnow()
+    db.session.commit()
+    return dispensation_json(dispensation)
+
+
+@bp.get("/<dispensation_id>/verification-status")
+@require_oauth("dispensing:read")
+def verification_status(dispensation_id):
+    """Tell whether OTP or biometric verification is required and where it stands."""
+    dispensation = own_dispensation(dispensation_id)
+    db.session.commit()
+    return verification.status_json(dispensation)
+
+
+@bp.post("/<dispensation_id>/complete")
+@require_oauth("dispensing:write")
+@idempotent
+def complete(dispensation_id):
+    """Commit the dispensation, or ask for verification first when it is required."""
+    dispensation = own_dispensation(dispensation_id)
+    if dispensation.status == DISPENSED:
+        raise errors.ApiError(409, errors.ALREADY_DISPENSED, "This dispensation is already complete.")
+    if dispensation.status == VOIDED:
+        raise errors.ApiError(409, errors.INVALID_STATE, "A voided dispensation cannot be completed; start a new one.")
+    if not any(line.quantity for line in dispensation.lines):
+        raise errors.ApiError(422, errors.NOTHING_TO_DISPENSE, "Every quantity is zero; there is nothing to dispense.")
+    if dispensation.methods and not dispensation.verified_at:
+        dispensation.status = PENDING_VERIFICATION
+        dispensation.updated_at = utcnow()
+        verification.send_otp_if_needed(dispensation)
+        db.session.commit()
+        return dispensation_json(dispensation) | {"verification": verification.status_json(dispensation)}, 202
+    now = utcnow()
+    dispensation.status = DISPENSED
+    dispensation.completed_at = dispensation.updated_at = now
+    prescription = dispensation.prescription
+    prescription.status, prescription.redeemed_at = REDEEMED, now
+    webhooks.emit("dispensing.completed", dispensation.provider, _event_data(dispensation))
+    webhooks.emit("prescription.dispensed", prescription.provider, {
+        "prescription_id": prescription.id, "prescription_code": prescription.code, "status": prescription.status,
+    })
+    db.session.commit()
+    return dispensation_json(dispensation)
+
+
+@bp.post("/<dispensation_id>/void")
+@require_oauth("dispensing:write")
+@idempotent
+def void(dispensation_id):
+    """Abort the dispensation and free its code; a completed one cannot be voided."""
+    dispensation = own_dispensation(dispensation_id)
+    _body(VoidDispensation, required=False)
+    if dispensation.status == DISPENSED:
+        raise errors.ApiError(409, errors.ALREADY_DISPENSED, "A completed dispensation cannot be voided.")
+    if dispensation.status != VOIDED:
+        _void(dispensation, "PHARMACY")
+        db.session.commit()
+    return dispensation_json(dispensation)
+
+
+@bp.post("/<dispensation_id>/otp")
+@require_oauth("dispensing:write")
+def otp(dispensation_id):
+    """Check the OTP the beneficiary received (validateOtp)."""
+    dispensation = own_dispensation(dispensation_id)
+    body = _body(OtpAnswer)
+    try:
+        verification.validate_otp(dispensation, body.otp)
+    finally:
+        db.session.commit()  # a wrong try counts even though the request fails
+    return verification.status_json(dispensation)
+
+
+@bp.post("/<dispensation_id>/biometric")
+@require_oauth("dispensing:write")
+def biometric(dispensation_id):
+    """Submit a fingerprint or face reading; poll verification-status for the match."""
+    dispensation = own_dispensation(dispensation_id)
+    body = _body(BiometricReading)
+    verification.submit_biometric(dispensation, body.modality, body.reading)
+    db.session.commit()
+    return verification.status_json(dispensation), 202

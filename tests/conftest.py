@@ -1,0 +1,121 @@
+"""Fixtures shared by every test: a seeded simulator, served over a real socket."""
+
+import shutil
+import threading
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+import simulator
+from simulator import background
+from simulator.db import db
+
+# Fast and quiet defaults for tests; a test that needs a real clock passes its own.
+SIMULATOR_TEST_CONFIG = {
+    "SECRET_KEY": "test-secret",
+    "BACKGROUND_WORKER": False,
+    "BIOMETRIC_DECISION_SECONDS": 0,
+    "WEBHOOK_BACKOFF_SECONDS": 0.05,
+    "BACKGROUND_INTERVAL_SECONDS": 0.05,
+}
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory):
+    """Seed one database per run; each test gets its own copy, so seeding happens once."""
+    path = tmp_path_factory.mktemp("seed") / "simulator.sqlite3"
+    app = simulator.create_app(SIMULATOR_TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def simulator_config():
+    """Override in a test module to change the simulator's settings."""
+    return {}
+
+
+@pytest.fixture
+def simulator_app(seeded_database, tmp_path, simulator_config):
+    """A simulator app with its own freshly seeded database."""
+    path = tmp_path / "simulator.sqlite3"
+    shutil.copy(seeded_database, path)
+    app = simulator.create_app(
+        SIMULATOR_TEST_CONFIG | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"} | simulator_config
+    )
+    yield app
+    background.stop(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def serve(app):
+    """Serve a WSGI app on a free loopback port in a thread; return (base URL, stop)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval: shutdown() waits for the next poll, and tests start and stop many servers.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+@pytest.fixture
+def simulator_url(simulator_app):
+    """The base URL of the simulator, listening on a real socket."""
+    url, stop = serve(simulator_app)
+    yield url
+    stop()
+
+
+class ApiSession(requests.Session):
+    """A requests session bound to a base URL, as one OAuth client of the simulator."""
+
+    def __init__(self, base_url):
+        super().__init__()
+        self.base_url = base_url
+
+    def request(self, method, url, *args, **kwargs):
+        return super().request(method, self.base_url + url, *args, **kwargs)
+
+    def login(self, client_id, scope=None):
+        """Get a token through the real token endpoint and send it on every request."""
+        data = {"grant_type": "client_credentials"} | ({"scope": scope} if scope else {})
+        response = self.post("/v1/oauth/token", data=data, auth=(client_id, f"{client_id}-secret"))
+        assert response.status_code == 200, response.text
+        self.token = response.json()
+        self.headers["Authorization"] = f"Bearer {self.token['access_token']}"
+        return self
+
+
+@pytest.fixture
+def api(simulator_url):
+    """Make sessions: api() anonymous, api("demo-clinic") logged in as that demo client."""
+
+    def make(client_id=None, scope=None):
+        session = ApiSession(simulator_url)
+        return session.login(client_id, scope) if client_id else session
+
+    return make
+
+
+@pytest.fixture
+def clinic(api):
+    return api("demo-clinic")
+
+
+@pytest.fixture
+def pharmacy(api):
+    return api("demo-pharmacy")
+
+
+@pytest.fixture
+def hospital(api):
+    return api("demo-hospital")
