@@ -52,6 +52,11 @@ def search(query):
         return [describe(code) for code, _, _ in _index() if code.startswith(prefix)]
     words = query.split()
     from_synonyms = [code for term, code in _synonyms() if all(word in term for word in words)]
-    from_text = [code for code, _, text in _index() if all(word in text for word in words)]
-    ranked = list(dict.fromkeys(from_synonyms + sorted(from_text, key=lambda c: (len(c), c))))
-    return [describe(code) for code in ranked]
+    from_text = [(code, normalise(title)) for code, title, text in _index() if all(word in text for word in words)]
+
+    def relevance(item):
+        code, title = item
+        return (title != query, not title.startswith(query), len(code), code)
+
+    ranked = from_synonyms + [code for code, _ in sorted(from_text, key=relevance)]
+    return [describe(code) for code in dict.fromkeys(ranked)]

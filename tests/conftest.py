@@ -68,11 +68,24 @@ def serve(app):
 
 
 @pytest.fixture
-def simulator_url(simulator_app):
+def serve_wsgi():
+    """Serve WSGI apps on free loopback ports for the test's duration; each call returns a base URL."""
+    stops = []
+
+    def start(app):
+        url, stop = serve(app)
+        stops.append(stop)
+        return url
+
+    yield start
+    for stop in reversed(stops):
+        stop()
+
+
+@pytest.fixture
+def simulator_url(simulator_app, serve_wsgi):
     """The base URL of the simulator, listening on a real socket."""
-    url, stop = serve(simulator_app)
-    yield url
-    stop()
+    return serve_wsgi(simulator_app)
 
 
 class ApiSession(requests.Session):

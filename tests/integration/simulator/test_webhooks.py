@@ -1,0 +1,109 @@
+"""Webhooks out: Standard Webhooks signatures, unique ids, retries with backoff until a 2xx."""
+
+import queue
+import threading
+
+import pytest
+from flask import Flask, request
+from standardwebhooks.webhooks import Webhook
+
+SECRET = "whsec_" + "c2FuZGJveC13ZWJob29rLXNlY3JldC0xMjM0NTY3OA=="
+
+
+class Receiver:
+    """A real HTTP endpoint that fails the first `failures` deliveries, then accepts."""
+
+    def __init__(self, failures=0):
+        self.failures = failures
+        self.accepted = queue.Queue()
+        self.attempts = []
+        self.lock = threading.Lock()
+        app = Flask("receiver")
+        app.add_url_rule("/hooks", "hooks", self.receive, methods=["POST"])
+        self.app = app
+
+    def receive(self):
+        with self.lock:
+            self.attempts.append(request.headers["webhook-id"])
+            if len(self.attempts) <= self.failures:
+                return "not now", 503
+        payload = Webhook(SECRET).verify(request.get_data(), dict(request.headers))
+        self.accepted.put((request.headers["webhook-id"], payload))
+        return "", 204
+
+    def next_event(self, event_type):
+        """Wait for the next accepted event of event_type (other types are skipped)."""
+        while True:
+            webhook_id, payload = self.accepted.get(timeout=10)
+            if payload["type"] == event_type:
+                return webhook_id, payload
+
+
+@pytest.fixture
+def receiver_factory(serve_wsgi):
+    def make(failures=0):
+        receiver = Receiver(failures)
+        receiver.url = serve_wsgi(receiver.app)
+        return receiver
+
+    return make
+
+
+@pytest.fixture
+def receiver(receiver_factory):
+    return receiver_factory()
+
+
+@pytest.fixture
+def simulator_config(receiver):
+    return {"WEBHOOK_URL": receiver.url + "/hooks", "WEBHOOK_SECRET": SECRET, "BACKGROUND_WORKER": True}
+
+
+def url(dispensation, action=""):
+    return f"/dispensing/v1/dispensations/{dispensation['dispensation_id']}{action}"
+
+
+def test_completed_dispensation_is_signed_and_delivered(receiver, pharmacy, prescribe, start):
+    code = prescribe()
+    dispensation = start(code)
+    pharmacy.post(url(dispensation, "/complete"))
+    webhook_id, payload = receiver.next_event("dispensing.completed")
+    assert webhook_id.startswith("msg_")
+    assert payload["data"]["dispensation_id"] == dispensation["dispensation_id"]
+    assert payload["data"]["code"] == code and payload["data"]["status"] == "DISPENSED"
+    assert payload["data"]["provider_slug"] == "farmacia-demo"
+
+
+def test_void_sends_cancelled_and_ids_are_unique(receiver, pharmacy, prescribe, start):
+    first = start(prescribe())
+    pharmacy.post(url(first, "/void"))
+    second = start(prescribe())
+    pharmacy.post(url(second, "/void"))
+    ids = [receiver.next_event("dispensing.cancelled")[0] for _ in range(2)]
+    assert len(set(ids)) == 2
+
+
+def test_prescription_events_reach_the_prescriber(receiver, prescribe):
+    code = prescribe()
+    _, payload = receiver.next_event("prescription.issued")
+    assert payload["data"]["prescription_code"] == code
+    assert payload["data"]["provider_slug"] == "hospital-demo"
+
+
+@pytest.fixture
+def flaky_receiver(receiver_factory):
+    return receiver_factory(failures=2)
+
+
+@pytest.mark.parametrize("simulator_config", [{"BACKGROUND_WORKER": True}])
+def test_failed_deliveries_are_retried_until_a_2xx(flaky_receiver, pharmacy, api, prescribe, start):
+    # The pharmacy points its own webhooks at the flaky receiver through the sandbox API.
+    settings = pharmacy.put("/sandbox/v1/webhook-endpoint", json={"url": flaky_receiver.url + "/hooks",
+                                                                  "secret": SECRET})
+    assert settings.status_code == 200 and settings.json()["secret"] == SECRET
+    dispensation = start(prescribe())
+    pharmacy.post(url(dispensation, "/void"))
+    webhook_id, _ = flaky_receiver.next_event("dispensing.cancelled")
+    assert flaky_receiver.attempts == [webhook_id] * 3  # two 503s, then accepted: same id each time
+    log = api().get("/sandbox/v1/webhook-deliveries", params={"type": "dispensing.cancelled"}).json()["data"]
+    assert log[0]["status"] == "DELIVERED" and log[0]["attempts"] == 3
