@@ -5,6 +5,9 @@ import threading
 
 import pytest
 import requests
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from openapi_core.templating.paths.exceptions import PathNotFound
 from werkzeug.serving import make_server
 
 import simulator
@@ -88,12 +91,31 @@ def simulator_url(simulator_app, serve_wsgi):
     return serve_wsgi(simulator_app)
 
 
-class ApiSession(requests.Session):
-    """A requests session bound to a base URL, as one OAuth client of the simulator."""
+@pytest.fixture(scope="session")
+def simulator_openapi():
+    """The simulator's published OpenAPI document, ready to validate traffic against."""
+    return OpenAPI.from_dict(simulator.load_openapi())
 
-    def __init__(self, base_url):
+
+class ApiSession(requests.Session):
+    """A requests session bound to a base URL, as one OAuth client of the simulator.
+
+    Every response to a documented path is checked against the OpenAPI document, so a test
+    that passes also proves the document says what the server does.
+    """
+
+    def __init__(self, base_url, openapi):
         super().__init__()
         self.base_url = base_url
+        self.openapi = openapi
+        self.hooks["response"].append(self._check_against_openapi)
+
+    def _check_against_openapi(self, response, *args, **kwargs):
+        try:
+            self.openapi.validate_response(RequestsOpenAPIRequest(response.request),
+                                           RequestsOpenAPIResponse(response))
+        except PathNotFound:
+            pass  # undocumented paths (a 404 test) have nothing to be checked against
 
     def request(self, method, url, *args, **kwargs):
         return super().request(method, self.base_url + url, *args, **kwargs)
@@ -109,11 +131,11 @@ class ApiSession(requests.Session):
 
 
 @pytest.fixture
-def api(simulator_url):
+def api(simulator_url, simulator_openapi):
     """Make sessions: api() anonymous, api("demo-clinic") logged in as that demo client."""
 
     def make(client_id=None, scope=None):
-        session = ApiSession(simulator_url)
+        session = ApiSession(simulator_url, simulator_openapi)
         return session.login(client_id, scope) if client_id else session
 
     return make
