@@ -1,5 +1,6 @@
 """The `osigu-widgets` command line."""
 
+import signal
 import subprocess
 import sys
 import time
@@ -54,6 +55,8 @@ def wait_until_ready(process, url):
 def demo(simulator_port):
     """Start the local Osigu simulator (and, as they land, the BFF and example host) and print where to go."""
     base = f"http://127.0.0.1:{simulator_port}"
+    # A service manager stops us with SIGTERM: exit normally so the children are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     simulator = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--port", str(simulator_port)], stdout=subprocess.DEVNULL
     )

@@ -38,9 +38,11 @@ def simulator_command(port, host, db_path, reset, webhook_url, webhook_secret):
         raise click.UsageError(str(error))
     if reset:
         storage.reset(app)
+    # Bind before saying so: whoever waits for this line may connect at once.
+    server = waitress.create_server(app, host=host, port=port, threads=8, ident="osigu-simulator")
     base = f"http://{host}:{port}"
     click.echo(f"Osigu simulator listening on {base}")
     click.echo(f"  token endpoint  {base}/v1/oauth/token   (client demo-clinic / demo-clinic-secret)")
     click.echo(f"  API reference   {base}/openapi.json")
     click.echo(f"  sandbox outbox  {base}/sandbox/outbox")
-    waitress.serve(app, host=host, port=port, threads=8, ident="osigu-simulator")
+    server.run()
