@@ -35,7 +35,7 @@ def simulator_command(port, host, db_path, reset, webhook_url, webhook_secret):
     try:
         app = create_app(config)
     except ValueError as error:
-        raise click.UsageError(str(error))
+        raise click.UsageError(str(error)) from None
     if reset:
         storage.reset(app)
     # Bind before saying so: whoever waits for this line may connect at once.

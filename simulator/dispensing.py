@@ -3,10 +3,11 @@
 from datetime import timedelta
 from typing import Literal
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import errors, verification, webhooks
+from .bodies import json_body
 from .db import aware, db, isoformat, new_id, utcnow
 from .idempotency import idempotent
 from .models import CatalogProduct, Dispensation, DispensationLine, Prescription, ProviderProduct
@@ -49,11 +50,6 @@ class BiometricReading(BaseModel):
     model_config = ConfigDict(extra="forbid")
     modality: Literal["FINGERPRINT", "FACE"]
     reading: str = Field(min_length=1)
-
-
-def _body(model, required=True):
-    data = request.get_json(silent=True)
-    return model.model_validate(data if data is not None or required else {})
 
 
 def expire_stale():
@@ -162,7 +158,7 @@ def _redeemable_prescription(code):
 @idempotent
 def start():
     """Start a dispensation for a prescription code, loading its products."""
-    body = _body(StartDispensation)
+    body = json_body(StartDispensation)
     expire_stale()
     prescription = _redeemable_prescription(body.code)
     now = utcnow()
@@ -204,7 +200,8 @@ def get(dispensation_id):
 
 
 def _apply_change(dispensation, change, provider):
-    line = next((l for l in dispensation.lines if l.prescribed_product_code == change.prescribed_product_code), None)
+    line = next((candidate for candidate in dispensation.lines
+                 if candidate.prescribed_product_code == change.prescribed_product_code), None)
     if line is None:
         raise errors.ApiError(422, errors.VALIDATION, f"{change.prescribed_product_code} is not on this prescription.")
     if change.quantity > line.prescribed_quantity:
@@ -216,14 +213,16 @@ def _apply_change(dispensation, change, provider):
     if change.product_code != line.prescribed_product_code:
         substitute = db.session.get(CatalogProduct, change.product_code)
         if substitute is None:
-            raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED, f"{change.product_code} is not in the catalogue.")
+            raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
+                                  f"{change.product_code} is not in the catalogue.")
         if not line.substitution_allowed:
             raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
                                   "The prescriber did not allow substitution for this medication.",
                                   {"prescribed_product_code": line.prescribed_product_code, "reason": "NOT_ALLOWED"})
         if not substitute.is_equivalent_to(line.prescribed_product):
             raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
-                                  "Only the same active ingredient, strength and form may replace a prescribed medication.",
+                                  "Only the same active ingredient, strength and form may replace a prescribed "
+                                  "medication.",
                                   {"prescribed_product_code": line.prescribed_product_code, "reason": "NOT_EQUIVALENT"})
         registered = db.session.scalar(db.select(ProviderProduct.id).filter_by(
             provider_id=provider.id, product_code=substitute.code, removed_at=None))
@@ -239,9 +238,10 @@ def _apply_change(dispensation, change, provider):
 def update_products(dispensation_id):
     """Change quantities or swap for equivalents while the dispensation is STARTED."""
     dispensation = own_dispensation(dispensation_id)
-    body = _body(UpdateProducts)
+    body = json_body(UpdateProducts)
     if dispensation.status != STARTED:
-        raise errors.ApiError(409, errors.PRODUCTS_LOCKED, f"Products are locked once a dispensation is {dispensation.status}.")
+        raise errors.ApiError(409, errors.PRODUCTS_LOCKED,
+                              f"Products are locked once a dispensation is {dispensation.status}.")
     codes = [change.prescribed_product_code for change in body.products]
     if len(codes) != len(set(codes)):
         raise errors.ApiError(422, errors.VALIDATION, "Each prescribed product may appear once.")
@@ -298,7 +298,7 @@ def complete(dispensation_id):
 def void(dispensation_id):
     """Abort the dispensation and free its code; a completed one cannot be voided."""
     dispensation = own_dispensation(dispensation_id)
-    _body(VoidDispensation, required=False)
+    json_body(VoidDispensation)
     if dispensation.status == DISPENSED:
         raise errors.ApiError(409, errors.ALREADY_DISPENSED, "A completed dispensation cannot be voided.")
     if dispensation.status != VOIDED:
@@ -312,7 +312,7 @@ def void(dispensation_id):
 def otp(dispensation_id):
     """Check the OTP the beneficiary received (validateOtp)."""
     dispensation = own_dispensation(dispensation_id)
-    body = _body(OtpAnswer)
+    body = json_body(OtpAnswer)
     try:
         verification.validate_otp(dispensation, body.otp)
     finally:
@@ -325,7 +325,7 @@ def otp(dispensation_id):
 def biometric(dispensation_id):
     """Submit a fingerprint or face reading; poll verification-status for the match."""
     dispensation = own_dispensation(dispensation_id)
-    body = _body(BiometricReading)
+    body = json_body(BiometricReading)
     verification.submit_biometric(dispensation, body.modality, body.reading)
     db.session.commit()
     return verification.status_json(dispensation), 202

@@ -8,6 +8,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import errors
+from .bodies import json_body
 from .db import db, isoformat, new_id
 from .models import Patient
 from .oauth import require_oauth
@@ -94,7 +95,7 @@ def get_patient(patient_id):
 @require_oauth("ehr:write")
 def create_patient():
     """Create a patient; an identical one already on file is returned (200), a different one conflicts."""
-    body = NewPatient.model_validate(request.get_json(silent=True) or {})
+    body = json_body(NewPatient)
     existing = db.session.scalar(
         db.select(Patient).filter_by(document_type=body.document_type, document_number=body.document_number)
     )

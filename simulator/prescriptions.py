@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import diagnoses, errors, messages, signing, webhooks
+from .bodies import json_body
 from .db import db, isoformat, new_id, utcnow
 from .idempotency import idempotent
 from .models import Patient, Prescription, PrescriptionLine, ProviderProduct
@@ -99,7 +100,8 @@ def _check_references(body, provider):
     not_medications = [code for code, product in registered.items() if product.product_type != "MEDICATION"]
     if not_medications:
         raise errors.ApiError(422, errors.VALIDATION, "Only medications can be prescribed.",
-                              [{"field": "medications", "issue": f"{code} is not a medication"} for code in not_medications])
+                              [{"field": "medications", "issue": f"{code} is not a medication"}
+                               for code in not_medications])
 
 
 def _check_certification(body, provider):
@@ -165,16 +167,12 @@ def _event_data(prescription):
     return {"prescription_id": prescription.id, "prescription_code": prescription.code, "status": prescription.status}
 
 
-def _body(model):
-    return model.model_validate(request.get_json(silent=True) or {})
-
-
 @bp.post("/ehr/v1/prescriptions")
 @require_oauth("ehr:write")
 @idempotent
 def create_v1():
     """Issue a v1 prescription."""
-    return _create(_body(PrescriptionV1), "v1")
+    return _create(json_body(PrescriptionV1), "v1")
 
 
 @bp.post("/ehr/v1.1/prescriptions")
@@ -182,7 +180,7 @@ def create_v1():
 @idempotent
 def create_v11():
     """Issue a v1.1 prescription, which needs explicit patient-data consent."""
-    body = _body(PrescriptionV11)
+    body = json_body(PrescriptionV11)
     if body.patient_data_consent is not True:
         raise errors.ApiError(422, errors.CONSENT_REQUIRED, "v1.1 needs patient_data_consent: true.",
                               [{"field": "patient_data_consent", "issue": "must be true"}])
@@ -194,7 +192,7 @@ def create_v11():
 @idempotent
 def create_v2():
     """Issue a v2 prescription certified against Spain's national repository."""
-    return _create(_body(PrescriptionV2), "v2")
+    return _create(json_body(PrescriptionV2), "v2")
 
 
 def own_prescription(prescription_id):
@@ -261,9 +259,10 @@ def download_pdf(prescription_id):
         signed_id = _pdf_links().loads(request.args.get("signature", ""),
                                        max_age=current_app.config["PDF_LINK_TTL_SECONDS"])
     except SignatureExpired:
-        raise errors.ApiError(410, errors.PRESCRIPTION_NOT_FOUND, "This download link has expired; ask for a new one.")
+        raise errors.ApiError(410, errors.PRESCRIPTION_NOT_FOUND,
+                              "This download link has expired; ask for a new one.") from None
     except BadSignature:
-        raise errors.ApiError(403, errors.FORBIDDEN, "This download link is not valid.")
+        raise errors.ApiError(403, errors.FORBIDDEN, "This download link is not valid.") from None
     prescription = db.session.get(Prescription, prescription_id)
     if prescription is None or signed_id != prescription_id:
         raise errors.ApiError(403, errors.FORBIDDEN, "This download link is not valid.")
@@ -277,7 +276,7 @@ def download_pdf(prescription_id):
 def resend(prescription_id):
     """E-mail the prescription's PDF link to the patient (or to the address given)."""
     prescription = own_prescription(prescription_id)
-    body = _body(Resend)
+    body = json_body(Resend)
     email = body.email or prescription.patient.email
     if not email:
         raise errors.ApiError(422, errors.PATIENT_HAS_NO_EMAIL,

@@ -4,6 +4,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import errors
+from .bodies import json_body
 from .catalogs import matching_products, product_type_arg
 from .db import db, isoformat, utcnow
 from .models import CatalogProduct, ProviderProduct
@@ -36,7 +37,7 @@ def registration_json(registration):
 @require_oauth("providers:write")
 def register_product():
     """Register a catalogue product against the token's provider."""
-    body = Registration.model_validate(request.get_json(silent=True) or {})
+    body = json_body(Registration)
     provider = current_provider()
     if db.session.get(CatalogProduct, body.product_code) is None:
         raise errors.ApiError(
@@ -72,7 +73,8 @@ def remove_product(product_code):
     """Stop future use of a product; past prescriptions, authorizations and claims keep it."""
     registration = active_registration(current_provider(), product_code)
     if registration is None:
-        raise errors.ApiError(404, errors.PRODUCT_NOT_REGISTERED, f"{product_code} is not registered for this provider.")
+        raise errors.ApiError(404, errors.PRODUCT_NOT_REGISTERED,
+                              f"{product_code} is not registered for this provider.")
     registration.removed_at = utcnow()
     db.session.commit()
     return "", 204

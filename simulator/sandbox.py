@@ -1,10 +1,11 @@
 """Sandbox-only tools: the outbox of sent messages, the webhook log and settings, certification, reset."""
 
+from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, current_app, render_template, request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from cryptography.hazmat.primitives import serialization
 
 from . import storage, webhooks
+from .bodies import json_body
 from .db import db, isoformat, utcnow
 from .models import SandboxMessage, WebhookDelivery, WebhookEndpoint
 from .oauth import current_provider, require_oauth
@@ -29,7 +30,7 @@ class Certification(BaseModel):
         try:
             key = serialization.load_pem_public_key(value.encode())
         except ValueError:
-            raise ValueError("not a PEM public key")
+            raise ValueError("not a PEM public key") from None
         if getattr(getattr(key, "curve", None), "name", None) != "secp256r1":
             raise ValueError("the key must be an ECDSA P-256 public key")
         return value
@@ -85,7 +86,7 @@ def list_webhook_deliveries():
 @require_oauth()
 def set_webhook_endpoint():
     """Send the token's provider's webhooks to url, signed with secret (made for you when absent)."""
-    body = WebhookSettings.model_validate(request.get_json(silent=True) or {})
+    body = json_body(WebhookSettings)
     provider = current_provider()
     endpoint = db.session.scalar(db.select(WebhookEndpoint).filter_by(provider_id=provider.id))
     if endpoint is None:
@@ -100,7 +101,7 @@ def set_webhook_endpoint():
 @require_oauth()
 def certify():
     """Certify the token's provider for v2 prescriptions with its own signing key."""
-    body = Certification.model_validate(request.get_json(silent=True) or {})
+    body = json_body(Certification)
     provider = current_provider()
     provider.signing_public_key = body.public_key_pem
     provider.national_repository_id = provider.national_repository_id or f"ES-RNR-{provider.id:07d}"

@@ -88,7 +88,8 @@ def validate_otp(dispensation, otp):
     if challenge is None:
         latest = _latest(dispensation, "OTP")
         if latest and latest.status == "EXPIRED":
-            raise errors.ApiError(422, errors.OTP_EXPIRED, "The code has expired; call complete again to send a new one.")
+            raise errors.ApiError(422, errors.OTP_EXPIRED,
+                                  "The code has expired; call complete again to send a new one.")
         raise errors.ApiError(409, errors.VERIFICATION_NOT_PENDING, "No code is waiting; call complete to send one.")
     if secrets.compare_digest(challenge.otp_code, otp):
         challenge.status = "VERIFIED"
@@ -109,7 +110,7 @@ def submit_biometric(dispensation, modality, reading):
     try:
         raw = base64.b64decode(reading, validate=True)
     except (binascii.Error, ValueError):
-        raise errors.ApiError(422, errors.BIOMETRIC_INVALID, "reading must be standard Base64.")
+        raise errors.ApiError(422, errors.BIOMETRIC_INVALID, "reading must be standard Base64.") from None
     if not raw:
         raise errors.ApiError(422, errors.BIOMETRIC_INVALID, "reading is empty.")
     limit = current_app.config["BIOMETRIC_MAX_BYTES"]

@@ -13,7 +13,9 @@ ALL_SCOPES = (
     "catalogs:read providers:read providers:write ehr:read ehr:write "
     "dispensing:read dispensing:write arc:read arc:write claims:read claims:write"
 )
-CLINIC_SCOPES = "catalogs:read providers:read providers:write ehr:read ehr:write arc:read arc:write claims:read claims:write"
+CLINIC_SCOPES = (
+    "catalogs:read providers:read providers:write ehr:read ehr:write arc:read arc:write claims:read claims:write"
+)
 PHARMACY_SCOPES = "catalogs:read providers:read providers:write dispensing:read dispensing:write"
 
 # (client_id, secret, provider slug, name, country, scopes, national repository id)
@@ -62,7 +64,9 @@ def _catalogue():
     ]
     for file_name, product_type in (("labs.csv", "LAB"), ("imaging.csv", "IMAGING"), ("procedures.csv", "PROCEDURE")):
         products += [
-            CatalogProduct(code=row["product_code"], product_type=product_type, name=row["name"], category=row["category"])
+            CatalogProduct(
+                code=row["product_code"], product_type=product_type, name=row["name"], category=row["category"]
+            )
             for row in _rows(file_name)
         ]
     return products
