@@ -1,10 +1,12 @@
-"""The simulator's clock: voids stale dispensations and delivers due webhooks, in one thread."""
+"""The simulator's clock: timeouts, pending decisions, settlement steps and webhook deliveries, in one thread."""
 
 import logging
 import threading
 
+from .authorizations import settle_due
 from .db import db
 from .dispensing import expire_stale
+from .settlements import advance_due
 from .webhooks import deliver_due
 
 log = logging.getLogger(__name__)
@@ -15,6 +17,8 @@ def tick(app):
     with app.app_context():
         try:
             expire_stale()
+            settle_due()
+            advance_due()
             deliver_due()
         except Exception:
             log.exception("background tick failed; retrying on the next one")

@@ -9,6 +9,19 @@ import click
 import waitress
 
 from . import create_app, storage
+from .faults import FaultRule
+
+
+class FaultRuleParam(click.ParamType):
+    """A --fault value: one fault rule as JSON, checked before the server starts."""
+
+    name = "json"
+
+    def convert(self, value, param, ctx):
+        try:
+            return FaultRule.model_validate_json(value).model_dump()
+        except ValueError as error:
+            self.fail(f"not a valid fault rule: {error}", param, ctx)
 
 
 def database_url(path):
@@ -27,9 +40,16 @@ def database_url(path):
 @click.option("--reset", is_flag=True, help="Drop all data and reseed before starting.")
 @click.option("--webhook-url", envvar="SIM_WEBHOOK_URL", default=None, help="Where to POST webhooks.")
 @click.option("--webhook-secret", envvar="SIM_WEBHOOK_SECRET", default=None, help="whsec_... secret to sign them.")
-def simulator_command(port, host, db_path, reset, webhook_url, webhook_secret):
+@click.option("--fault", "faults", multiple=True, type=FaultRuleParam(),
+              help='A fault rule as JSON, e.g. \'{"path_prefix": "/arc/", "error_rate": 0.2}\'. Repeatable.')
+@click.option("--enable-admin", is_flag=True, help="Allow changing fault rules at runtime (PUT /sandbox/v1/faults).")
+def simulator_command(port, host, db_path, reset, webhook_url, webhook_secret, faults, enable_admin):
     """Run the Osigu simulator (the local sandbox the demo and tests use)."""
     config = {"WEBHOOK_URL": webhook_url, "WEBHOOK_SECRET": webhook_secret}
+    if faults:
+        config["FAULTS"] = list(faults)
+    if enable_admin:
+        config["ADMIN_ENABLED"] = True
     if db_path:
         config["SQLALCHEMY_DATABASE_URI"] = database_url(db_path)
     try:

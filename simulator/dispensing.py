@@ -6,7 +6,7 @@ from typing import Literal
 from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import errors, verification, webhooks
+from . import authorizations, claims, errors, verification, webhooks
 from .bodies import json_body
 from .db import aware, db, isoformat, new_id, utcnow
 from .idempotency import idempotent
@@ -93,9 +93,19 @@ def own_dispensation(dispensation_id):
     return dispensation
 
 
+def _person(dispensation):
+    """Who receives the products: the prescription's patient or the authorization's beneficiary."""
+    person = dispensation.contact
+    if dispensation.prescription:
+        return {"patient": {"patient_id": person.id, "first_name": person.first_name, "last_name": person.last_name},
+                "beneficiary": None}
+    return {"patient": None, "beneficiary": {"beneficiary_id": person.id, "first_name": person.first_name,
+                                             "last_name": person.last_name,
+                                             "sponsor_slug": dispensation.authorization.sponsor.slug}}
+
+
 def dispensation_json(dispensation):
     """Serialise a dispensation with its products and verification summary."""
-    patient = dispensation.prescription.patient
     timeout = timedelta(seconds=current_app.config["DISPENSATION_TIMEOUT_SECONDS"])
     is_open = dispensation.status in OPEN_STATUSES
     return {
@@ -104,7 +114,7 @@ def dispensation_json(dispensation):
         "code_type": dispensation.code_type,
         "status": dispensation.status,
         "provider_branch_id": dispensation.provider_branch_id,
-        "patient": {"patient_id": patient.id, "first_name": patient.first_name, "last_name": patient.last_name},
+        **_person(dispensation),
         "products": [
             {
                 "prescribed_product_code": line.prescribed_product_code,
@@ -130,18 +140,31 @@ def dispensation_json(dispensation):
         "voided_at": isoformat(dispensation.voided_at),
         "void_reason": dispensation.void_reason,
         "expires_at": isoformat(aware(dispensation.updated_at) + timeout) if is_open else None,
+        "claim_id": claims.claim_id_for(dispensation),
     }
 
 
-def _redeemable_prescription(code):
-    """Find the prescription a code names and make sure it can be dispensed now."""
-    prescription = db.session.scalar(db.select(Prescription).filter_by(code=code.upper()))
-    if prescription is None:
-        raise errors.ApiError(404, errors.CODE_NOT_FOUND, "No prescription or authorization has this code.")
-    if prescription.status == REDEEMED:
-        raise errors.ApiError(409, errors.CODE_ALREADY_REDEEMED, "This code has already been dispensed.")
+def prescription_methods(prescription):
+    """A prescription with a controlled medicine needs the patient verified before it is handed over."""
+    if not any(line.product.controlled for line in prescription.lines):
+        return []
+    return verification.offered(["OTP", "BIOMETRIC"], prescription.patient)
+
+
+def _redeemable(code):
+    """Recognise the code's type, load what it entitles, and make sure it can be dispensed now."""
+    code = code.upper()
+    if code.startswith("AUT-"):
+        source = authorizations.by_code(code)
+        authorizations.require_dispensable(source)
+    else:
+        source = db.session.scalar(db.select(Prescription).filter_by(code=code))
+        if source is None:
+            raise errors.ApiError(404, errors.CODE_NOT_FOUND, "No prescription or authorization has this code.")
+        if source.status == REDEEMED:
+            raise errors.ApiError(409, errors.CODE_ALREADY_REDEEMED, "This code has already been dispensed.")
     open_one = db.session.scalar(
-        db.select(Dispensation).where(Dispensation.code == prescription.code, Dispensation.status.in_(OPEN_STATUSES))
+        db.select(Dispensation).where(Dispensation.code == source.code, Dispensation.status.in_(OPEN_STATUSES))
     )
     if open_one:
         mine = open_one.provider_id == current_provider().id
@@ -150,40 +173,50 @@ def _redeemable_prescription(code):
             "This code is being dispensed already" + ("; finish or void that dispensation." if mine else " elsewhere."),
             {"dispensation_id": open_one.id} if mine else None,
         )
-    return prescription
+    return source
+
+
+def _lines_from(source):
+    """Load the products a prescription or an authorization entitles, ready to hand over in full."""
+    if isinstance(source, Prescription):
+        return [DispensationLine(line_no=line.line_no, prescribed_product_code=line.product_code,
+                                 prescribed_quantity=line.quantity, product_code=line.product_code,
+                                 quantity=line.quantity, posology=line.posology,
+                                 substitution_allowed=line.substitution_allowed)
+                for line in source.lines]
+    allowed = source.sponsor.config["substitution_policy"] != "NONE"
+    return [DispensationLine(line_no=number, prescribed_product_code=line["product_code"],
+                             prescribed_quantity=line["quantity"], product_code=line["product_code"],
+                             quantity=line["quantity"], substitution_allowed=allowed)
+            for number, line in enumerate(source.lines, start=1)]
 
 
 @bp.post("")
 @require_oauth("dispensing:write")
 @idempotent
 def start():
-    """Start a dispensation for a prescription code, loading its products."""
+    """Start a dispensation for a prescription or authorization code, loading its products."""
     body = json_body(StartDispensation)
     expire_stale()
-    prescription = _redeemable_prescription(body.code)
+    source = _redeemable(body.code)
+    is_prescription = isinstance(source, Prescription)
+    if is_prescription:
+        methods = prescription_methods(source)
+    else:
+        methods = verification.offered(source.sponsor.config["verification"]["dispensing"], source.beneficiary)
     now = utcnow()
     dispensation = Dispensation(
         id=new_id("dsp"),
         provider_id=current_provider().id,
         provider_branch_id=body.provider_branch_id,
-        code=prescription.code,
-        code_type="PRESCRIPTION",
-        prescription=prescription,
-        verification_methods=" ".join(verification.required_methods(prescription)),
+        code=source.code,
+        code_type="PRESCRIPTION" if is_prescription else "AUTHORIZATION",
+        prescription=source if is_prescription else None,
+        authorization=None if is_prescription else source,
+        verification_methods=" ".join(methods),
         created_at=now,
         updated_at=now,
-        lines=[
-            DispensationLine(
-                line_no=line.line_no,
-                prescribed_product_code=line.product_code,
-                prescribed_quantity=line.quantity,
-                product_code=line.product_code,
-                quantity=line.quantity,
-                posology=line.posology,
-                substitution_allowed=line.substitution_allowed,
-            )
-            for line in prescription.lines
-        ],
+        lines=_lines_from(source),
     )
     db.session.add(dispensation)
     db.session.commit()
@@ -197,6 +230,16 @@ def get(dispensation_id):
     dispensation = own_dispensation(dispensation_id)
     db.session.commit()
     return dispensation_json(dispensation)
+
+
+def _substitutable(dispensation, substitute, prescribed):
+    """Apply the substitution rule: the sponsor's policy for authorizations, generic substitution otherwise."""
+    policy = "SAME_INN_OTHER_BRAND"
+    if dispensation.authorization:
+        policy = dispensation.authorization.sponsor.config["substitution_policy"]
+    if policy == "SAME_ACTIVE_INGREDIENT_OTHER_PRESENTATION":
+        return substitute.has_same_active_ingredient(prescribed)
+    return substitute.is_equivalent_to(prescribed)
 
 
 def _apply_change(dispensation, change, provider):
@@ -216,13 +259,13 @@ def _apply_change(dispensation, change, provider):
             raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
                                   f"{change.product_code} is not in the catalogue.")
         if not line.substitution_allowed:
+            who = "The prescriber" if dispensation.prescription else "The sponsor"
             raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
-                                  "The prescriber did not allow substitution for this medication.",
+                                  f"{who} does not allow substitution for this product.",
                                   {"prescribed_product_code": line.prescribed_product_code, "reason": "NOT_ALLOWED"})
-        if not substitute.is_equivalent_to(line.prescribed_product):
+        if not _substitutable(dispensation, substitute, line.prescribed_product):
             raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
-                                  "Only the same active ingredient, strength and form may replace a prescribed "
-                                  "medication.",
+                                  "This product is not an allowed equivalent of the one on the code.",
                                   {"prescribed_product_code": line.prescribed_product_code, "reason": "NOT_EQUIVALENT"})
         registered = db.session.scalar(db.select(ProviderProduct.id).filter_by(
             provider_id=provider.id, product_code=substitute.code, removed_at=None))
@@ -252,13 +295,17 @@ def update_products(dispensation_id):
     return dispensation_json(dispensation)
 
 
+def _verification_json(dispensation):
+    return verification.status_json(dispensation, "dispensing", "dispensation_id")
+
+
 @bp.get("/<dispensation_id>/verification-status")
 @require_oauth("dispensing:read")
 def verification_status(dispensation_id):
     """Tell whether OTP or biometric verification is required and where it stands."""
     dispensation = own_dispensation(dispensation_id)
     db.session.commit()
-    return verification.status_json(dispensation)
+    return _verification_json(dispensation)
 
 
 @bp.post("/<dispensation_id>/complete")
@@ -271,23 +318,29 @@ def complete(dispensation_id):
         raise errors.ApiError(409, errors.ALREADY_DISPENSED, "This dispensation is already complete.")
     if dispensation.status == VOIDED:
         raise errors.ApiError(409, errors.INVALID_STATE, "A voided dispensation cannot be completed; start a new one.")
+    if dispensation.authorization:
+        authorizations.require_dispensable(dispensation.authorization)
     if not any(line.quantity for line in dispensation.lines):
         raise errors.ApiError(422, errors.NOTHING_TO_DISPENSE, "Every quantity is zero; there is nothing to dispense.")
     if dispensation.methods and not dispensation.verified_at:
         dispensation.status = PENDING_VERIFICATION
         dispensation.updated_at = utcnow()
-        verification.send_otp_if_needed(dispensation)
+        verification.send_otp_if_needed(dispensation, "collect your medicines")
         db.session.commit()
-        return dispensation_json(dispensation) | {"verification": verification.status_json(dispensation)}, 202
+        return dispensation_json(dispensation) | {"verification": _verification_json(dispensation)}, 202
     now = utcnow()
     dispensation.status = DISPENSED
     dispensation.completed_at = dispensation.updated_at = now
-    prescription = dispensation.prescription
-    prescription.status, prescription.redeemed_at = REDEEMED, now
     webhooks.emit("dispensing.completed", dispensation.provider, _event_data(dispensation))
-    webhooks.emit("prescription.dispensed", prescription.provider, {
-        "prescription_id": prescription.id, "prescription_code": prescription.code, "status": prescription.status,
-    })
+    if prescription := dispensation.prescription:
+        prescription.status, prescription.redeemed_at = REDEEMED, now
+        webhooks.emit("prescription.dispensed", prescription.provider, {
+            "prescription_id": prescription.id, "prescription_code": prescription.code, "status": prescription.status,
+        })
+    else:
+        # Insured: the authorization is redeemed and Osigu files the claim on the provider's behalf.
+        dispensation.authorization.status, dispensation.authorization.redeemed_at = "REDEEMED", now
+        claims.claim_from_dispensation(dispensation)
     db.session.commit()
     return dispensation_json(dispensation)
 
@@ -317,7 +370,7 @@ def otp(dispensation_id):
         verification.validate_otp(dispensation, body.otp)
     finally:
         db.session.commit()  # a wrong try counts even though the request fails
-    return verification.status_json(dispensation)
+    return _verification_json(dispensation)
 
 
 @bp.post("/<dispensation_id>/biometric")
@@ -328,4 +381,4 @@ def biometric(dispensation_id):
     body = json_body(BiometricReading)
     verification.submit_biometric(dispensation, body.modality, body.reading)
     db.session.commit()
-    return verification.status_json(dispensation), 202
+    return _verification_json(dispensation), 202

@@ -1,13 +1,16 @@
-"""Sandbox-only tools: the outbox of sent messages, the webhook log and settings, certification, reset."""
+"""Sandbox-only tools: outbox, webhook log and settings, certification, sponsor decisions, reset."""
+
+from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, current_app, render_template, request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from . import storage, webhooks
+from . import adjudication, errors, settlements, storage, webhooks
+from .authorizations import authorization_json, by_code
 from .bodies import json_body
 from .db import db, isoformat, utcnow
-from .models import SandboxMessage, WebhookDelivery, WebhookEndpoint
+from .models import SandboxMessage, Settlement, WebhookDelivery, WebhookEndpoint
 from .oauth import current_provider, require_oauth
 from .pagination import paginate
 
@@ -107,6 +110,51 @@ def certify():
     provider.national_repository_id = provider.national_repository_id or f"ES-RNR-{provider.id:07d}"
     db.session.commit()
     return {"national_repository_id": provider.national_repository_id, "certified_at": isoformat(utcnow())}
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["APPROVED", "REJECTED"]
+    reason: str | None = Field(default=None, max_length=40)
+
+
+class Advance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["IN_REVIEW", "APPROVED", "REJECTED", "PAID"] | None = None
+
+
+@bp.post("/v1/authorizations/<code>/decision")
+def decide_authorization(code):
+    """Decide a pending authorization now, as the sponsor's reviewer (otherwise it is approved on a timer)."""
+    body = json_body(Decision)
+    authorization = by_code(code)
+    if authorization.status != adjudication.PENDING:
+        raise errors.ApiError(409, errors.AUTHORIZATION_NOT_APPROVED,
+                              f"Only a pending authorization can be decided; this one is {authorization.status}.")
+    reason = body.reason or ("MEDICAL_REVIEW_DENIED" if body.status == "REJECTED" else None)
+    adjudication.record_decision(authorization, body.status, reason,
+                                 validity_days=current_app.config["AUTHORIZATION_VALIDITY_DAYS"])
+    db.session.commit()
+    return authorization_json(authorization)
+
+
+@bp.post("/v1/settlements/<settlement_id>/advance")
+def advance_settlement(settlement_id):
+    """Move a submitted batch to its next status now, or to the one given (REJECTED from review)."""
+    body = json_body(Advance)
+    settlement = db.session.get(Settlement, settlement_id)
+    if settlement is None:
+        raise errors.not_found(errors.SETTLEMENT_NOT_FOUND, "Settlement")
+    allowed = {settlements.NEXT_STATUS.get(settlement.status)} - {None}
+    if settlement.status in ("SUBMITTED", "IN_REVIEW"):
+        allowed.add("REJECTED")
+    target = body.status or settlements.NEXT_STATUS.get(settlement.status)
+    if target not in allowed:
+        raise errors.ApiError(409, errors.SETTLEMENT_NOT_EDITABLE,
+                              f"A {settlement.status} batch cannot move to {target or 'a next status'}.")
+    settlements.move(settlement, target)
+    db.session.commit()
+    return settlements.settlement_json(settlement)
 
 
 @bp.post("/v1/reset")

@@ -1,4 +1,8 @@
-"""Beneficiary verification for dispensations: OTP sent to the patient, or a biometric reading."""
+"""Beneficiary verification for subjects and pre-authorizations: an OTP, or a biometric reading.
+
+A subject (Dispensation or Preauthorization) has `id`, `status`, `methods`, `challenges`,
+`verified_at`, `verified_by`, `updated_at` and `contact` (the person an OTP goes to).
+"""
 
 import base64
 import binascii
@@ -10,33 +14,30 @@ from flask import current_app, url_for
 from . import errors, messages
 from .db import aware, isoformat, new_id, utcnow
 from .models import VerificationChallenge
-from .models.dispensing import PENDING_VERIFICATION
 
 OTP_MAX_ATTEMPTS = 3
+PENDING_VERIFICATION = "PENDING_VERIFICATION"
 # Sandbox rule: a reading whose bytes start with this never matches; any other reading matches.
 NO_MATCH_MARKER = b"NO-MATCH"
 
 
-def required_methods(prescription):
-    """Decide how a prescription's dispensation must be verified: controlled medicines need it."""
-    if not any(line.product.controlled for line in prescription.lines):
-        return []
-    patient = prescription.patient
-    return ["OTP", "BIOMETRIC"] if (patient.phone or patient.email) else ["BIOMETRIC"]
+def offered(methods, person):
+    """Keep the methods that can reach person: no OTP for someone with neither phone nor e-mail."""
+    return [m for m in methods if m != "OTP" or person.phone or person.email]
 
 
-def _pending(dispensation, method):
-    return next((c for c in reversed(dispensation.challenges) if c.method == method and c.status == "PENDING"), None)
+def _pending(subject, method):
+    return next((c for c in reversed(subject.challenges) if c.method == method and c.status == "PENDING"), None)
 
 
-def _latest(dispensation, method):
-    return next((c for c in reversed(dispensation.challenges) if c.method == method), None)
+def _latest(subject, method):
+    return next((c for c in reversed(subject.challenges) if c.method == method), None)
 
 
-def refresh(dispensation):
+def refresh(subject):
     """Settle what time has decided: expired OTPs, biometric results that have come back."""
     now = utcnow()
-    for challenge in dispensation.challenges:
+    for challenge in subject.challenges:
         if challenge.status != "PENDING":
             continue
         if challenge.method == "OTP" and aware(challenge.expires_at) <= now:
@@ -44,56 +45,56 @@ def refresh(dispensation):
         elif challenge.method == "BIOMETRIC" and aware(challenge.decide_at) <= now:
             challenge.status = "VERIFIED" if challenge.outcome == "MATCH" else "FAILED"
             if challenge.outcome == "MATCH":
-                _mark_verified(dispensation, "BIOMETRIC")
+                _mark_verified(subject, "BIOMETRIC")
 
 
-def _mark_verified(dispensation, method):
-    dispensation.verified_at = utcnow()
-    dispensation.verified_by = method
-    dispensation.updated_at = utcnow()
+def _mark_verified(subject, method):
+    subject.verified_at = utcnow()
+    subject.verified_by = method
+    subject.updated_at = utcnow()
 
 
-def send_otp_if_needed(dispensation):
-    """Send the patient a fresh OTP unless one is still waiting to be used."""
-    if "OTP" not in dispensation.methods or _pending(dispensation, "OTP"):
+def send_otp_if_needed(subject, purpose):
+    """Send the subject's contact a fresh OTP (to `purpose`) unless one is still waiting to be used."""
+    if "OTP" not in subject.methods or _pending(subject, "OTP"):
         return
-    patient = dispensation.prescription.patient
-    channel, recipient = ("SMS", patient.phone) if patient.phone else ("EMAIL", patient.email)
+    person = subject.contact
+    channel, recipient = ("SMS", person.phone) if person.phone else ("EMAIL", person.email)
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = current_app.config["OTP_TTL_SECONDS"]
     challenge = VerificationChallenge(
         id=new_id("chl"), method="OTP", otp_code=code, sent_to=recipient,
         expires_at=utcnow() + timedelta(seconds=ttl),
     )
-    dispensation.challenges.append(challenge)
+    subject.challenges.append(challenge)
     messages.send(
         channel, recipient, "Your Osigu verification code",
-        f"Your code to collect your medicines is {code}. It expires in {ttl // 60} minutes. Never share it.",
-        kind="OTP", reference=dispensation.id, otp_code=code,
+        f"Your code to {purpose} is {code}. It expires in {ttl // 60} minutes. Never share it.",
+        kind="OTP", reference=subject.id, otp_code=code,
     )
 
 
-def _require_pending_verification(dispensation, method):
-    if dispensation.status != PENDING_VERIFICATION or dispensation.verified_at:
+def _require_pending_verification(subject, method):
+    if subject.status != PENDING_VERIFICATION or subject.verified_at:
         raise errors.ApiError(409, errors.VERIFICATION_NOT_PENDING,
-                              "This dispensation is not waiting for verification; call complete first.")
-    if method not in dispensation.methods:
+                              "Nothing is waiting for verification; call complete first.")
+    if method not in subject.methods:
         raise errors.ApiError(422, errors.METHOD_NOT_OFFERED, f"{method} verification is not offered for this code.")
 
 
-def validate_otp(dispensation, otp):
+def validate_otp(subject, otp):
     """Check the code the beneficiary read out; three wrong tries spend it."""
-    _require_pending_verification(dispensation, "OTP")
-    challenge = _pending(dispensation, "OTP")
+    _require_pending_verification(subject, "OTP")
+    challenge = _pending(subject, "OTP")
     if challenge is None:
-        latest = _latest(dispensation, "OTP")
+        latest = _latest(subject, "OTP")
         if latest and latest.status == "EXPIRED":
             raise errors.ApiError(422, errors.OTP_EXPIRED,
                                   "The code has expired; call complete again to send a new one.")
         raise errors.ApiError(409, errors.VERIFICATION_NOT_PENDING, "No code is waiting; call complete to send one.")
     if secrets.compare_digest(challenge.otp_code, otp):
         challenge.status = "VERIFIED"
-        _mark_verified(dispensation, "OTP")
+        _mark_verified(subject, "OTP")
         return
     challenge.attempts += 1
     left = OTP_MAX_ATTEMPTS - challenge.attempts
@@ -104,9 +105,9 @@ def validate_otp(dispensation, otp):
     raise errors.ApiError(422, errors.OTP_INVALID, "That code is not right.", {"attempts_left": left})
 
 
-def submit_biometric(dispensation, modality, reading):
+def submit_biometric(subject, modality, reading):
     """Accept a Base64 reading and start the (simulated) match with the sponsor."""
-    _require_pending_verification(dispensation, "BIOMETRIC")
+    _require_pending_verification(subject, "BIOMETRIC")
     try:
         raw = base64.b64decode(reading, validate=True)
     except (binascii.Error, ValueError):
@@ -116,7 +117,7 @@ def submit_biometric(dispensation, modality, reading):
     limit = current_app.config["BIOMETRIC_MAX_BYTES"]
     if len(raw) > limit:
         raise errors.ApiError(413, errors.BIOMETRIC_TOO_LARGE, f"A reading may be at most {limit} bytes.")
-    dispensation.challenges.append(VerificationChallenge(
+    subject.challenges.append(VerificationChallenge(
         id=new_id("chl"), method="BIOMETRIC", modality=modality,
         outcome="NO_MATCH" if raw.startswith(NO_MATCH_MARKER) else "MATCH",
         decide_at=utcnow() + timedelta(seconds=current_app.config["BIOMETRIC_DECISION_SECONDS"]),
@@ -141,13 +142,13 @@ def _biometric_json(challenge):
     return {"status": result, "modality": challenge.modality, "submitted_at": isoformat(challenge.created_at)}
 
 
-def overall_status(dispensation):
+def overall_status(subject):
     """Summarise verification as NOT_REQUIRED, REQUIRED, PENDING, VERIFIED or FAILED."""
-    if not dispensation.methods:
+    if not subject.methods:
         return "NOT_REQUIRED"
-    if dispensation.verified_at:
+    if subject.verified_at:
         return "VERIFIED"
-    challenges = dispensation.challenges
+    challenges = subject.challenges
     if any(c.status == "PENDING" for c in challenges):
         return "PENDING"
     if challenges and all(c.status in ("FAILED", "EXPIRED") for c in challenges):
@@ -155,21 +156,21 @@ def overall_status(dispensation):
     return "REQUIRED"
 
 
-def status_json(dispensation):
-    """Serialise the verification state the way verification-status returns it."""
+def status_json(subject, blueprint, id_field):
+    """Serialise the verification state; links point at blueprint's otp and biometric endpoints."""
     body = {
-        "dispensation_id": dispensation.id,
-        "required": bool(dispensation.methods),
-        "methods": dispensation.methods,
-        "status": overall_status(dispensation),
-        "verified_by": dispensation.verified_by,
-        "verified_at": isoformat(dispensation.verified_at),
-        "otp": _otp_json(_latest(dispensation, "OTP")),
-        "biometric": _biometric_json(_latest(dispensation, "BIOMETRIC")),
+        id_field: subject.id,
+        "required": bool(subject.methods),
+        "methods": subject.methods,
+        "status": overall_status(subject),
+        "verified_by": subject.verified_by,
+        "verified_at": isoformat(subject.verified_at),
+        "otp": _otp_json(_latest(subject, "OTP")),
+        "biometric": _biometric_json(_latest(subject, "BIOMETRIC")),
     }
-    if dispensation.methods:
+    if subject.methods:
         body["links"] = {
-            method.lower(): url_for(f"dispensing.{method.lower()}", dispensation_id=dispensation.id, _external=True)
-            for method in dispensation.methods
+            method.lower(): url_for(f"{blueprint}.{method.lower()}", **{id_field: subject.id}, _external=True)
+            for method in subject.methods
         }
     return body

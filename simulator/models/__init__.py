@@ -1,5 +1,6 @@
 """The simulator's tables, one module per API family."""
 
+from .arc import Authorization, Beneficiary, Claim, Preauthorization, Settlement, Sponsor, SupportDocument
 from .catalog import CatalogProduct, ProviderProduct
 from .dispensing import Dispensation, DispensationLine, VerificationChallenge
 from .ehr import Patient, Prescription, PrescriptionLine
@@ -7,6 +8,13 @@ from .platform import IdempotencyRecord, OAuthClient, OAuthToken, Provider
 from .sandbox import SandboxMessage, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "Authorization",
+    "Beneficiary",
+    "Claim",
+    "Preauthorization",
+    "Settlement",
+    "Sponsor",
+    "SupportDocument",
     "CatalogProduct",
     "Dispensation",
     "DispensationLine",

@@ -32,6 +32,13 @@ class CatalogProduct(db.Model):
             and (self.inn, self.strength, self.form) == (other.inn, other.strength, other.form)
         )
 
+    def has_same_active_ingredient(self, other):
+        """Tell whether this is the same INN and strength in another form or presentation."""
+        return (
+            self.product_type == other.product_type == "MEDICATION"
+            and (self.inn, self.strength) == (other.inn, other.strength)
+        )
+
     def to_json(self):
         """Serialise the product as the catalogue endpoints return it."""
         body = {"product_code": self.code, "product_type": self.product_type, "name": self.name}

@@ -23,6 +23,8 @@ class Dispensation(db.Model):
     code_type: Mapped[str] = mapped_column(String(20))
     prescription_id: Mapped[str | None] = mapped_column(ForeignKey("prescription.id"))
     prescription = relationship("Prescription")
+    authorization_id: Mapped[str | None] = mapped_column(ForeignKey("authorization.id"))
+    authorization = relationship("Authorization")
     status: Mapped[str] = mapped_column(String(24), default=STARTED)
     # Which verification methods satisfy this dispensation; empty when none is required.
     verification_methods: Mapped[str] = mapped_column(String(40), default="")
@@ -45,6 +47,11 @@ class Dispensation(db.Model):
         """List the verification methods that satisfy this dispensation."""
         return self.verification_methods.split() if self.verification_methods else []
 
+    @property
+    def contact(self):
+        """Whom an OTP goes to: the prescription's patient or the authorization's beneficiary."""
+        return self.prescription.patient if self.prescription else self.authorization.beneficiary
+
 
 class DispensationLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,10 +68,11 @@ class DispensationLine(db.Model):
 
 
 class VerificationChallenge(db.Model):
-    """One OTP sent or one biometric reading submitted for a dispensation."""
+    """One OTP sent or one biometric reading submitted for a dispensation or a pre-authorization."""
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    dispensation_id: Mapped[str] = mapped_column(ForeignKey("dispensation.id"), index=True)
+    dispensation_id: Mapped[str | None] = mapped_column(ForeignKey("dispensation.id"), index=True)
+    preauthorization_id: Mapped[str | None] = mapped_column(ForeignKey("preauthorization.id"), index=True)
     method: Mapped[str] = mapped_column(String(12))  # OTP | BIOMETRIC
     status: Mapped[str] = mapped_column(String(12), default="PENDING")  # PENDING | VERIFIED | FAILED | EXPIRED
     otp_code: Mapped[str | None] = mapped_column(String(6))

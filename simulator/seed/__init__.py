@@ -1,13 +1,14 @@
 """Seed the sandbox: demo providers and clients, the catalogues, registrations and patients."""
 
 import csv
+import json
 from datetime import date
 from importlib import resources
 
 from cryptography.hazmat.primitives import serialization
 
 from ..db import db
-from ..models import CatalogProduct, OAuthClient, Patient, Provider, ProviderProduct
+from ..models import Beneficiary, CatalogProduct, OAuthClient, Patient, Provider, ProviderProduct, Sponsor
 
 ALL_SCOPES = (
     "catalogs:read providers:read providers:write ehr:read ehr:write "
@@ -113,7 +114,33 @@ def seed():
                 phone=row["phone"] or None,
             )
         )
+    _seed_sponsors()
     db.session.commit()
+
+
+def _seed_sponsors():
+    """Add the sponsors, which differ in every rule, and their beneficiaries."""
+    text = resources.files(__package__).joinpath("sponsors.json").read_text(encoding="utf-8")
+    sponsors = {item["slug"]: Sponsor(**item) for item in json.loads(text)}
+    db.session.add_all(sponsors.values())
+    for row in _rows("beneficiaries.csv"):
+        db.session.add(Beneficiary(
+            id=row["beneficiary_id"],
+            sponsor=sponsors[row["sponsor"]],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            document_type=row["document_type"],
+            document_number=row["document_number"],
+            date_of_birth=date.fromisoformat(row["date_of_birth"]),
+            policy_number=row["policy_number"] or None,
+            card_number=row["card_number"] or None,
+            employee_number=row["employee_number"] or None,
+            plan=row["plan"],
+            status=row["status"],
+            not_covered=row["not_covered"].split() if row["not_covered"] else [],
+            phone=row["phone"] or None,
+            email=row["email"] or None,
+        ))
 
 
 def diagnosis_synonyms():

@@ -157,10 +157,11 @@ def test_biometric_reading_size_is_limited(pharmacy, controlled_dispensation):
     assert response.json()["error_code"] == "091-130"
 
 
-def test_a_body_over_a_megabyte_is_413(pharmacy, controlled_dispensation):
+def test_a_body_over_the_request_limit_is_413(simulator_app, pharmacy, controlled_dispensation):
     pharmacy.post(url(controlled_dispensation, "/complete"))
+    too_long = "A" * (simulator_app.config["MAX_CONTENT_LENGTH"] + 8)
     response = pharmacy.post(url(controlled_dispensation, "/biometric"),
-                             json={"modality": "FINGERPRINT", "reading": "A" * (1024 * 1024 + 8)})
+                             json={"modality": "FINGERPRINT", "reading": too_long})
     assert response.status_code == 413
     assert response.json()["error_code"] == "000-413"
 
