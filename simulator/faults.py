@@ -17,6 +17,8 @@ from .bodies import json_body
 
 bp = Blueprint("faults", __name__, url_prefix="/sandbox/v1/faults")
 EXEMPT_PREFIXES = ("/sandbox/", "/healthz", "/openapi.json")
+# Marks an injected response, which stands for infrastructure failing, not for the operation's contract.
+MARKER = {"Osigu-Simulator-Fault": "injected"}
 
 
 class FaultRule(BaseModel):
@@ -72,7 +74,7 @@ def _dropped_connection():
         yield b"{"
         raise ConnectionAbortedError("fault injection: connection dropped on purpose")
 
-    return Response(body(), status=200, mimetype="application/json", headers={"Content-Length": "4096"})
+    return Response(body(), status=200, mimetype="application/json", headers={"Content-Length": "4096"} | MARKER)
 
 
 def inject():
@@ -89,9 +91,10 @@ def inject():
         return _dropped_connection()
     if faults.roll(rule.rate_limit_rate):
         raise errors.ApiError(429, errors.RATE_LIMITED, "Too many requests (injected fault).",
-                              headers={"Retry-After": str(rule.retry_after)})
+                              headers={"Retry-After": str(rule.retry_after)} | MARKER)
     if faults.roll(rule.error_rate):
-        raise errors.ApiError(rule.error_status, errors.INJECTED_FAULT, "The upstream failed (injected fault).")
+        raise errors.ApiError(rule.error_status, errors.INJECTED_FAULT, "The upstream failed (injected fault).",
+                              headers=MARKER)
     return None
 
 

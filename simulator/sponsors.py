@@ -63,11 +63,11 @@ def list_sponsors():
     return {"data": [sponsor_summary(s) for s in sponsors]}
 
 
-@bp.get("/<slug>/configuration")
+@bp.get("/<sponsor_slug>/configuration")
 @require_oauth("arc:read")
-def configuration(slug):
+def configuration(sponsor_slug):
     """Return every rule that varies by sponsor, in a shape a form can be rendered from."""
-    sponsor = get_sponsor(slug)
+    sponsor = get_sponsor(sponsor_slug)
     config = sponsor.config
     return {
         "sponsor": sponsor_summary(sponsor),
@@ -119,11 +119,11 @@ def _search_criteria(sponsor, body):
     return criteria
 
 
-@bp.post("/<slug>/beneficiaries/search")
+@bp.post("/<sponsor_slug>/beneficiaries/search")
 @require_oauth("arc:read")
-def search_beneficiary(slug):
+def search_beneficiary(sponsor_slug):
     """Find one beneficiary with the sponsor's own search fields (POST keeps them out of URLs and logs)."""
-    sponsor = get_sponsor(slug)
+    sponsor = get_sponsor(sponsor_slug)
     criteria = _search_criteria(sponsor, raw_json_object())
     beneficiary = db.session.scalar(db.select(Beneficiary).filter_by(sponsor_id=sponsor.id, **criteria))
     if beneficiary is None:

@@ -29,5 +29,6 @@ def test_the_document_is_served_with_this_server_as_its_url(api, simulator_url):
     document = api().get("/openapi.json").json()
     assert document["openapi"].startswith("3.1")
     assert document["servers"] == [{"url": simulator_url, "description": "this simulator"}]
-    assert set(document["webhooks"]) == {"dispensing.completed", "dispensing.cancelled",
-                                         "prescription.issued", "prescription.dispensed"}
+    assert set(document["webhooks"]) == {
+        "dispensing.completed", "dispensing.cancelled", "prescription.issued", "prescription.dispensed",
+        "authorization.decided", "authorization.voided", "claim.created", "settlement.status_changed"}

@@ -116,3 +116,27 @@ def test_failed_deliveries_are_retried_until_a_2xx(flaky_receiver, pharmacy, api
 def delivery_log(api, webhook_id):
     log = api().get("/sandbox/v1/webhook-deliveries", params={"type": "dispensing.cancelled"}).json()["data"]
     return next(entry for entry in log if entry["webhook_id"] == webhook_id)
+
+
+def test_arc_events_are_delivered(receiver, hospital, api, preauthorize):
+    body = preauthorize("seguros-andinos", ("LAB-001", 1), ("IMG-020", 1)).json()
+    approved, pending = body["authorizations"]
+    _, decided_now = receiver.next_event("authorization.decided")
+    assert decided_now["data"]["authorization_code"] == approved["authorization_code"]
+    api().post(f"/sandbox/v1/authorizations/{pending['authorization_code']}/decision", json={"status": "APPROVED"})
+    _, decided_later = receiver.next_event("authorization.decided")
+    assert decided_later["data"] == decided_later["data"] | {
+        "authorization_code": pending["authorization_code"], "status": "APPROVED", "provider_slug": "hospital-demo"}
+    hospital.post(f"/arc/v1/authorizations/{pending['authorization_code']}/void")
+    _, voided = receiver.next_event("authorization.voided")
+    assert voided["data"]["authorization_code"] == pending["authorization_code"]
+
+    dispensation = hospital.post("/dispensing/v1/dispensations",
+                                 json={"code": approved["authorization_code"]}).json()
+    base = f"/dispensing/v1/dispensations/{dispensation['dispensation_id']}"
+    hospital.post(f"{base}/complete")
+    otp = api().get("/sandbox/v1/messages", params={"reference": dispensation["dispensation_id"]}).json()
+    hospital.post(f"{base}/otp", json={"otp": otp["data"][0]["otp_code"]})
+    claim_id = hospital.post(f"{base}/complete").json()["claim_id"]
+    _, claim = receiver.next_event("claim.created")
+    assert claim["data"]["claim_id"] == claim_id and claim["data"]["source"] == "DISPENSING"
