@@ -85,3 +85,10 @@ def test_the_bff_command_line_does_not_import_the_simulator():
     code = "import sys, bff.cli; bff.cli.main.list_commands(None); print('simulator' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_simulator_refuses_a_malformed_fault_rule(run):
+    process = run("simulator", "--port", str(free_port()), "--db", ":memory:", "--fault", '{"path_prefix": "arc"}')
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 2
+    assert "not a valid fault rule" in output and "Traceback" not in output

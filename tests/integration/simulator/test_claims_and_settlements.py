@@ -139,3 +139,10 @@ class TestSettlements:
                                                        "authorization_codes": [code]}).json()
         hospital.post(f"/v3/settlements/{batch['settlement_id']}/submit")
         assert hospital.get(f"/v3/settlements/{batch['settlement_id']}").json()["status"] == "IN_REVIEW"
+
+
+def test_unknown_claim_and_settlement_are_404(hospital):
+    claim = hospital.get("/arc/v1/claims/clm_nothing")
+    assert claim.status_code == 404 and claim.json()["error_code"] == "061-130"
+    settlement = hospital.get("/v3/settlements/stl_nothing")
+    assert settlement.status_code == 404 and settlement.json()["error_code"] == "061-140"

@@ -218,3 +218,9 @@ class TestPendingDecisions:
 def test_malformed_requests_are_422(hospital, body):
     response = hospital.post("/arc/v1/preauthorizations", json=body)
     assert response.status_code == 422 and response.json()["error_code"] == "000-422"
+
+
+def test_an_unknown_beneficiary_is_422(hospital):
+    response = hospital.post("/arc/v1/preauthorizations", json={
+        "beneficiary_id": "ben_nobody", "products": [{"product_code": "LAB-001", "quantity": 1}]})
+    assert response.status_code == 422 and response.json()["error_code"] == "061-101"
