@@ -10,10 +10,11 @@ from . import diagnoses, errors, webhooks
 from .bodies import json_body
 from .db import db, isoformat, new_id, utcnow
 from .idempotency import idempotent
-from .models import Authorization, Beneficiary, CatalogProduct, Claim, ProviderProduct
+from .models import Authorization, Beneficiary, CatalogProduct, Claim
 from .oauth import current_provider, require_oauth
 from .pagination import paginate
 from .prescriptions import DiagnosisIn
+from .provider_products import require_registered
 
 bp = Blueprint("claims", __name__, url_prefix="/arc/v1/claims")
 
@@ -122,19 +123,8 @@ def file_claim():
         raise errors.ApiError(422, errors.BENEFICIARY_NOT_FOUND, "Unknown beneficiary.")
     if beneficiary.status != "ACTIVE":
         raise errors.ApiError(422, errors.BENEFICIARY_NOT_ELIGIBLE, "The beneficiary's coverage is not active.")
-    unknown = [d.diagnosis_code for d in body.diagnoses if not diagnoses.exists(d.diagnosis_code)]
-    if unknown:
-        raise errors.ApiError(422, errors.DIAGNOSIS_UNKNOWN, "A diagnosis code is not in ICD-10.",
-                              [{"field": "diagnoses", "issue": f"unknown code {code}"} for code in unknown])
-    codes = [line.product_code for line in body.lines]
-    registered = set(db.session.scalars(db.select(ProviderProduct.product_code).where(
-        ProviderProduct.provider_id == provider.id, ProviderProduct.product_code.in_(codes),
-        ProviderProduct.removed_at.is_(None))))
-    missing = [code for code in codes if code not in registered]
-    if missing:
-        raise errors.ApiError(422, errors.CLAIM_LINE_NOT_REGISTERED,
-                              "Every line must be one of your registered provider products.",
-                              [{"field": "lines", "issue": f"{code} is not registered"} for code in missing])
+    diagnoses.require_known([d.diagnosis_code for d in body.diagnoses])
+    require_registered(provider, [line.product_code for line in body.lines], errors.CLAIM_LINE_NOT_REGISTERED, "lines")
     authorization = None
     if body.authorization_code:
         authorization = _check_claim_authorization(body.authorization_code, provider, beneficiary)

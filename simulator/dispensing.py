@@ -1,7 +1,6 @@
 """Dispensing (seed 000): start, inspect, swap products, verify, complete or void a code."""
 
 from datetime import timedelta
-from typing import Literal
 
 from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,10 +9,11 @@ from . import authorizations, claims, errors, verification, webhooks
 from .bodies import json_body
 from .db import aware, db, isoformat, new_id, utcnow
 from .idempotency import idempotent
-from .models import CatalogProduct, Dispensation, DispensationLine, Prescription, ProviderProduct
+from .models import CatalogProduct, Dispensation, DispensationLine, Prescription
 from .models.dispensing import DISPENSED, OPEN_STATUSES, PENDING_VERIFICATION, STARTED, VOIDED
 from .models.ehr import REDEEMED
 from .oauth import current_provider, require_oauth
+from .provider_products import require_registered
 
 bp = Blueprint("dispensing", __name__, url_prefix="/dispensing/v1/dispensations")
 
@@ -39,17 +39,6 @@ class UpdateProducts(BaseModel):
 class VoidDispensation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=200)
-
-
-class OtpAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    otp: str = Field(pattern=r"^\d{6}$")
-
-
-class BiometricReading(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    modality: Literal["FINGERPRINT", "FACE"]
-    reading: str = Field(min_length=1)
 
 
 def expire_stale():
@@ -267,11 +256,7 @@ def _apply_change(dispensation, change, provider):
             raise errors.ApiError(422, errors.SUBSTITUTION_NOT_ALLOWED,
                                   "This product is not an allowed equivalent of the one on the code.",
                                   {"prescribed_product_code": line.prescribed_product_code, "reason": "NOT_EQUIVALENT"})
-        registered = db.session.scalar(db.select(ProviderProduct.id).filter_by(
-            provider_id=provider.id, product_code=substitute.code, removed_at=None))
-        if registered is None:
-            raise errors.ApiError(422, errors.SUBSTITUTE_NOT_REGISTERED,
-                                  f"{substitute.code} is not one of your registered provider products.")
+        require_registered(provider, [substitute.code], errors.SUBSTITUTE_NOT_REGISTERED, "product_code")
     line.product_code = change.product_code
     line.quantity = change.quantity
 
@@ -364,21 +349,11 @@ def void(dispensation_id):
 @require_oauth("dispensing:write")
 def otp(dispensation_id):
     """Check the OTP the beneficiary received (validateOtp)."""
-    dispensation = own_dispensation(dispensation_id)
-    body = json_body(OtpAnswer)
-    try:
-        verification.validate_otp(dispensation, body.otp)
-    finally:
-        db.session.commit()  # a wrong try counts even though the request fails
-    return _verification_json(dispensation)
+    return verification.answer_otp(own_dispensation(dispensation_id), "dispensing", "dispensation_id")
 
 
 @bp.post("/<dispensation_id>/biometric")
 @require_oauth("dispensing:write")
 def biometric(dispensation_id):
     """Submit a fingerprint or face reading; poll verification-status for the match."""
-    dispensation = own_dispensation(dispensation_id)
-    body = json_body(BiometricReading)
-    verification.submit_biometric(dispensation, body.modality, body.reading)
-    db.session.commit()
-    return _verification_json(dispensation), 202
+    return verification.take_biometric(own_dispensation(dispensation_id), "dispensing", "dispensation_id")

@@ -10,9 +10,10 @@ from .authorizations import authorization_json, current_authorizations, issue_au
 from .bodies import json_body
 from .db import db, isoformat, new_id, utcnow
 from .idempotency import idempotent
-from .models import Beneficiary, CatalogProduct, Preauthorization, ProviderProduct, SupportDocument
+from .models import Beneficiary, CatalogProduct, Preauthorization, SupportDocument
 from .oauth import current_provider, require_oauth
 from .prescriptions import DiagnosisIn
+from .provider_products import require_registered
 from .sponsors import ACCEPTED_CONTENT_TYPES, DOCUMENT_LABELS
 
 bp = Blueprint("preauthorizations", __name__, url_prefix="/arc/v1/preauthorizations")
@@ -43,17 +44,6 @@ class Indications(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     diagnoses: list[DiagnosisIn] = Field(min_length=1, max_length=10)
     notes: str | None = Field(default=None, max_length=2000)
-
-
-class OtpAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    otp: str = Field(pattern=r"^\d{6}$")
-
-
-class BiometricReading(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    modality: str = Field(pattern=r"^(FINGERPRINT|FACE)$")
-    reading: str = Field(min_length=1)
 
 
 def required_documents(preauthorization):
@@ -141,15 +131,8 @@ def initiate():
                               f"{beneficiary.status.lower()}.",
                               {"eligibility_status": beneficiary.status})
     provider = current_provider()
-    codes = [p.product_code for p in body.products]
-    registered = set(db.session.scalars(db.select(ProviderProduct.product_code).where(
-        ProviderProduct.provider_id == provider.id, ProviderProduct.product_code.in_(codes),
-        ProviderProduct.removed_at.is_(None))))
-    missing = [code for code in codes if code not in registered]
-    if missing:
-        raise errors.ApiError(422, errors.PRODUCT_NOT_REGISTERED_FOR_ARC,
-                              "A product is not one of your registered provider products; register it first.",
-                              [{"field": "products", "issue": f"{code} is not registered"} for code in missing])
+    require_registered(provider, [p.product_code for p in body.products], errors.PRODUCT_NOT_REGISTERED_FOR_ARC,
+                       "products")
     now = utcnow()
     preauthorization = Preauthorization(
         id=new_id("par"), provider_id=provider.id, provider_branch_id=body.provider_branch_id,
@@ -179,10 +162,7 @@ def set_indications(preauthorization_id):
     preauthorization = own_preauthorization(preauthorization_id)
     _require_draft(preauthorization)
     body = json_body(Indications)
-    unknown = [d.diagnosis_code for d in body.diagnoses if not diagnoses.exists(d.diagnosis_code)]
-    if unknown:
-        raise errors.ApiError(422, errors.DIAGNOSIS_UNKNOWN, "A diagnosis code is not in ICD-10.",
-                              [{"field": "diagnoses", "issue": f"unknown code {code}"} for code in unknown])
+    diagnoses.require_known([d.diagnosis_code for d in body.diagnoses])
     preauthorization.diagnoses = [d.diagnosis_code for d in body.diagnoses]
     preauthorization.notes = body.notes
     _touch(preauthorization)
@@ -310,21 +290,13 @@ def verification_status(preauthorization_id):
 @require_oauth("arc:write")
 def otp(preauthorization_id):
     """Check the OTP the beneficiary received."""
-    preauthorization = own_preauthorization(preauthorization_id)
-    body = json_body(OtpAnswer)
-    try:
-        verification.validate_otp(preauthorization, body.otp)
-    finally:
-        db.session.commit()  # a wrong try counts even though the request fails
-    return _verification_json(preauthorization)
+    return verification.answer_otp(own_preauthorization(preauthorization_id), "preauthorizations",
+                                   "preauthorization_id")
 
 
 @bp.post("/<preauthorization_id>/biometric")
 @require_oauth("arc:write")
 def biometric(preauthorization_id):
     """Submit a fingerprint or face reading; poll verification-status for the match."""
-    preauthorization = own_preauthorization(preauthorization_id)
-    body = json_body(BiometricReading)
-    verification.submit_biometric(preauthorization, body.modality, body.reading)
-    db.session.commit()
-    return _verification_json(preauthorization), 202
+    return verification.take_biometric(own_preauthorization(preauthorization_id), "preauthorizations",
+                                       "preauthorization_id")

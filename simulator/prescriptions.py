@@ -11,9 +11,10 @@ from . import diagnoses, errors, messages, signing, webhooks
 from .bodies import json_body
 from .db import db, isoformat, new_id, utcnow
 from .idempotency import idempotent
-from .models import Patient, Prescription, PrescriptionLine, ProviderProduct
+from .models import Patient, Prescription, PrescriptionLine
 from .oauth import current_provider, require_oauth
 from .prescription_pdf import render_pdf
+from .provider_products import require_registered
 
 bp = Blueprint("prescriptions", __name__)
 
@@ -75,28 +76,9 @@ def _check_references(body, provider):
     if db.session.get(Patient, body.patient_id) is None:
         raise errors.ApiError(422, errors.PATIENT_NOT_FOUND, "The patient does not exist; create them first.",
                               [{"field": "patient_id", "issue": "unknown patient"}])
-    unknown = [d.diagnosis_code for d in body.diagnoses if not diagnoses.exists(d.diagnosis_code)]
-    if unknown:
-        raise errors.ApiError(422, errors.DIAGNOSIS_UNKNOWN, "A diagnosis code is not in ICD-10.",
-                              [{"field": "diagnoses", "issue": f"unknown code {code}"} for code in unknown])
-    codes = [m.product_code for m in body.medications]
-    registered = {
-        row.product_code: row.product
-        for row in db.session.scalars(
-            db.select(ProviderProduct).where(
-                ProviderProduct.provider_id == provider.id,
-                ProviderProduct.product_code.in_(codes),
-                ProviderProduct.removed_at.is_(None),
-            )
-        )
-    }
-    missing = [code for code in codes if code not in registered]
-    if missing:
-        raise errors.ApiError(
-            422, errors.MEDICATION_NOT_REGISTERED,
-            "A medication is not one of your registered provider products; register it first.",
-            [{"field": "medications", "issue": f"{code} is not registered"} for code in missing],
-        )
+    diagnoses.require_known([d.diagnosis_code for d in body.diagnoses])
+    registered = require_registered(provider, [m.product_code for m in body.medications],
+                                    errors.MEDICATION_NOT_REGISTERED, "medications")
     not_medications = [code for code, product in registered.items() if product.product_type != "MEDICATION"]
     if not_medications:
         raise errors.ApiError(422, errors.VALIDATION, "Only medications can be prescribed.",

@@ -28,6 +28,24 @@ def active_registration(provider, product_code):
     )
 
 
+def require_registered(provider, codes, error_code, field):
+    """Return {code: product} for codes the provider registered, or raise a 422 naming the others."""
+    registered = {
+        row.product_code: row.product
+        for row in db.session.scalars(db.select(ProviderProduct).where(
+            ProviderProduct.provider_id == provider.id,
+            ProviderProduct.product_code.in_(codes),
+            ProviderProduct.removed_at.is_(None),
+        ))
+    }
+    missing = [code for code in codes if code not in registered]
+    if missing:
+        raise errors.ApiError(422, error_code, "A product is not one of your registered provider products; "
+                                               "register it first (POST /arc/v1/providers/products).",
+                              [{"field": field, "issue": f"{code} is not registered"} for code in missing])
+    return registered
+
+
 def registration_json(registration):
     """Serialise a registration with the catalogue product it registers."""
     return registration.product.to_json() | {"registered_at": isoformat(registration.registered_at)}

@@ -10,15 +10,28 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, url_for
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import errors, messages
-from .db import aware, isoformat, new_id, utcnow
+from .bodies import json_body
+from .db import aware, db, isoformat, new_id, utcnow
 from .models import VerificationChallenge
 
 OTP_MAX_ATTEMPTS = 3
 PENDING_VERIFICATION = "PENDING_VERIFICATION"
 # Sandbox rule: a reading whose bytes start with this never matches; any other reading matches.
 NO_MATCH_MARKER = b"NO-MATCH"
+
+
+class OtpAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    otp: str = Field(pattern=r"^\d{6}$")
+
+
+class BiometricReading(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    modality: str = Field(pattern=r"^(FINGERPRINT|FACE)$")
+    reading: str = Field(min_length=1)
 
 
 def offered(methods, person):
@@ -174,3 +187,21 @@ def status_json(subject, blueprint, id_field):
             for method in subject.methods
         }
     return body
+
+
+def answer_otp(subject, blueprint, id_field):
+    """Handle POST .../otp for subject: check the code, keep the attempt even when it fails."""
+    body = json_body(OtpAnswer)
+    try:
+        validate_otp(subject, body.otp)
+    finally:
+        db.session.commit()  # a wrong try counts even though the request fails
+    return status_json(subject, blueprint, id_field)
+
+
+def take_biometric(subject, blueprint, id_field):
+    """Handle POST .../biometric for subject: accept the reading; the caller polls for the match."""
+    body = json_body(BiometricReading)
+    submit_biometric(subject, body.modality, body.reading)
+    db.session.commit()
+    return status_json(subject, blueprint, id_field), 202

@@ -21,6 +21,17 @@ def prescribe(hospital):
 
 
 @pytest.fixture
+def read_otp(api):
+    """Read the newest OTP the sandbox sent about a dispensation or request, as the beneficiary would."""
+
+    def read(reference):
+        messages = api().get("/sandbox/v1/messages", params={"reference": reference}).json()["data"]
+        return messages[0]["otp_code"]
+
+    return read
+
+
+@pytest.fixture
 def start(pharmacy):
     """Start a dispensation as the pharmacy and return its body."""
 

@@ -13,10 +13,6 @@ def code_of(response, index=0):
     return response.json()["authorizations"][index]["authorization_code"]
 
 
-def otp_for(api, reference):
-    return api().get("/sandbox/v1/messages", params={"reference": reference}).json()["data"][0]["otp_code"]
-
-
 def dispense(pharmacy, code):
     response = pharmacy.post("/dispensing/v1/dispensations", json={"code": code})
     assert response.status_code == 201, response.text
@@ -44,7 +40,7 @@ def test_unknown_code_is_404(hospital):
 
 
 class TestDispensingAnAuthorization:
-    def test_seguros_andinos_same_brand_swap_otp_and_claim(self, pharmacy, api, preauthorize):
+    def test_seguros_andinos_same_brand_swap_otp_and_claim(self, pharmacy, api, preauthorize, read_otp):
         code = code_of(preauthorize("seguros-andinos", ("MED-001", 21)))
         dispensation = dispense(pharmacy, code)
         assert dispensation["code_type"] == "AUTHORIZATION"
@@ -54,7 +50,7 @@ class TestDispensingAnAuthorization:
         assert swapped.status_code == 200 and swapped.json()["products"][0]["substituted"] is True
         base = f"/dispensing/v1/dispensations/{dispensation['dispensation_id']}"
         assert pharmacy.post(f"{base}/complete").status_code == 202
-        pharmacy.post(f"{base}/otp", json={"otp": otp_for(api, dispensation["dispensation_id"])})
+        pharmacy.post(f"{base}/otp", json={"otp": read_otp(dispensation["dispensation_id"])})
         completed = pharmacy.post(f"{base}/complete").json()
         assert completed["status"] == "DISPENSED" and completed["claim_id"].startswith("clm_")
 
@@ -77,10 +73,11 @@ class TestDispensingAnAuthorization:
         refused = swap(pharmacy, dispensation, "MED-001", "MED-357", 21)  # amoxicillin 500 mg tablet, not capsule
         assert refused.status_code == 422 and refused.json()["details"]["reason"] == "NOT_EQUIVALENT"
 
-    def test_eps_vital_allows_another_presentation_and_needs_biometrics(self, hospital, pharmacy, api, preauthorize):
+    def test_eps_vital_allows_another_presentation_and_needs_biometrics(self, hospital, pharmacy, preauthorize,
+                                                                        read_otp):
         response = preauthorize("eps-vital", ("MED-001", 21))
         base = f"/arc/v1/preauthorizations/{response.json()['preauthorization_id']}"
-        hospital.post(f"{base}/otp", json={"otp": otp_for(api, response.json()["preauthorization_id"])})
+        hospital.post(f"{base}/otp", json={"otp": read_otp(response.json()["preauthorization_id"])})
         code = code_of(hospital.post(f"{base}/complete"))
         dispensation = dispense(pharmacy, code)
         assert dispensation["verification"]["methods"] == ["BIOMETRIC"]

@@ -15,10 +15,6 @@ def statuses(body):
     return [(tuple(p["product_code"] for p in a["products"]), a["status"]) for a in body["authorizations"]]
 
 
-def otp_for(api, reference):
-    return api().get("/sandbox/v1/messages", params={"reference": reference}).json()["data"][0]["otp_code"]
-
-
 def test_seguros_andinos_groups_by_type_with_partial_approval(preauthorize):
     response = preauthorize("seguros-andinos", ("MED-001", 21), ("LAB-001", 1), ("IMG-020", 1))
     assert response.status_code == 200
@@ -31,13 +27,13 @@ def test_seguros_andinos_groups_by_type_with_partial_approval(preauthorize):
     assert approved["authorization_code"].startswith("AUT-") and approved["expires_at"]
 
 
-def test_eps_vital_needs_an_otp_and_issues_one_authorization_per_product(hospital, api, preauthorize):
+def test_eps_vital_needs_an_otp_and_issues_one_authorization_per_product(hospital, preauthorize, read_otp):
     response = preauthorize("eps-vital", ("MED-001", 21), ("LAB-001", 1))
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "PENDING_VERIFICATION" and body["verification"]["otp"]["status"] == "PENDING"
     base = f"/arc/v1/preauthorizations/{body['preauthorization_id']}"
-    assert hospital.post(f"{base}/otp", json={"otp": otp_for(api, body["preauthorization_id"])}).status_code == 200
+    assert hospital.post(f"{base}/otp", json={"otp": read_otp(body["preauthorization_id"])}).status_code == 200
     completed = hospital.post(f"{base}/complete").json()
     assert statuses(completed) == [(("MED-001",), "APPROVED"), (("LAB-001",), "APPROVED")]
 

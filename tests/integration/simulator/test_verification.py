@@ -13,12 +13,6 @@ def url(dispensation, action=""):
     return f"/dispensing/v1/dispensations/{dispensation['dispensation_id']}{action}"
 
 
-def sent_otp(api, dispensation):
-    """Read the newest OTP the sandbox sent for this dispensation, as the beneficiary would."""
-    messages = api().get("/sandbox/v1/messages", params={"reference": dispensation["dispensation_id"]}).json()["data"]
-    return messages[0]["otp_code"]
-
-
 def reading(content=b"fingerprint-template"):
     return base64.b64encode(content).decode()
 
@@ -41,7 +35,7 @@ def test_verification_status_when_not_required(pharmacy, prescribe, start):
     assert status["required"] is False and status["status"] == "NOT_REQUIRED" and "links" not in status
 
 
-def test_otp_flow_complete_then_validate_then_complete(pharmacy, api, controlled_dispensation):
+def test_otp_flow_complete_then_validate_then_complete(pharmacy, controlled_dispensation, read_otp):
     challenge = pharmacy.post(url(controlled_dispensation, "/complete"))
     assert challenge.status_code == 202
     body = challenge.json()
@@ -49,7 +43,7 @@ def test_otp_flow_complete_then_validate_then_complete(pharmacy, api, controlled
     assert body["verification"]["otp"]["status"] == "PENDING"
     assert body["verification"]["otp"]["sent_to"] == "+57*****67"
 
-    otp = sent_otp(api, controlled_dispensation)
+    otp = read_otp(controlled_dispensation["dispensation_id"])
     validated = pharmacy.post(url(controlled_dispensation, "/otp"), json={"otp": otp})
     assert validated.status_code == 200
     assert validated.json()["status"] == "VERIFIED" and validated.json()["verified_by"] == "OTP"
@@ -70,9 +64,9 @@ def test_a_pending_verification_can_be_voided(pharmacy, controlled_dispensation)
     assert pharmacy.post(url(controlled_dispensation, "/void")).json()["status"] == "VOIDED"
 
 
-def test_wrong_otp_counts_attempts_then_spends_the_code(pharmacy, api, controlled_dispensation):
+def test_wrong_otp_counts_attempts_then_spends_the_code(pharmacy, controlled_dispensation, read_otp):
     pharmacy.post(url(controlled_dispensation, "/complete"))
-    first_code = sent_otp(api, controlled_dispensation)
+    first_code = read_otp(controlled_dispensation["dispensation_id"])
     wrong = f"{(int(first_code) + 1) % 10**6:06d}"
     for attempts_left in (2, 1):
         response = pharmacy.post(url(controlled_dispensation, "/otp"), json={"otp": wrong})
@@ -84,18 +78,19 @@ def test_wrong_otp_counts_attempts_then_spends_the_code(pharmacy, api, controlle
     # The right code no longer works once spent; complete sends a fresh one.
     assert pharmacy.post(url(controlled_dispensation, "/otp"), json={"otp": first_code}).status_code == 409
     assert pharmacy.post(url(controlled_dispensation, "/complete")).status_code == 202
-    fresh = sent_otp(api, controlled_dispensation)
+    fresh = read_otp(controlled_dispensation["dispensation_id"])
     assert pharmacy.post(url(controlled_dispensation, "/otp"), json={"otp": fresh}).status_code == 200
 
 
-def test_an_expired_otp_is_refused(simulator_app, pharmacy, api, controlled_dispensation):
+def test_an_expired_otp_is_refused(simulator_app, pharmacy, controlled_dispensation, read_otp):
     pharmacy.post(url(controlled_dispensation, "/complete"))
     with simulator_app.app_context():
         challenge = db.session.scalar(db.select(VerificationChallenge).filter_by(
             dispensation_id=controlled_dispensation["dispensation_id"]))
         challenge.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
-    response = pharmacy.post(url(controlled_dispensation, "/otp"), json={"otp": sent_otp(api, controlled_dispensation)})
+    otp = read_otp(controlled_dispensation["dispensation_id"])
+    response = pharmacy.post(url(controlled_dispensation, "/otp"), json={"otp": otp})
     assert response.status_code == 422
     assert response.json()["error_code"] == "091-121"
 
