@@ -1,1 +1,49 @@
 """The backend-for-frontend: holds Osigu credentials, proxies the API and serves the widgets."""
+
+import os
+
+from flask import Flask
+
+from . import config as settings
+from . import outbox
+from .db import db
+from .errors import register_error_handlers
+from .health import bp as health_bp
+from .logs import init_request_logging
+from .proxy import bp as proxy_bp
+from .security import init_security
+from .sessions import bp as sessions_bp
+from .webhooks import bp as webhooks_bp
+
+DEFAULTS = {
+    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    "UPSTREAM_TIMEOUT": (3.05, 15),
+    "UPSTREAM_MAX_RETRY_AFTER": 10,
+    "OUTBOX_WORKER": True,
+    "OUTBOX_INTERVAL_SECONDS": 0.5,
+    "OUTBOX_BACKOFF_SECONDS": 2.0,
+    "JSON_SORT_KEYS": False,
+}
+
+
+def create_app(test_config=None):
+    """Build the BFF from the environment; tests pass {"environ": {...}} and any config overrides."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "bff.sqlite3")
+    test_config = dict(test_config or {})
+    app.config.update(settings.from_environment(test_config.pop("environ", None)))
+    app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    register_error_handlers(app)
+    init_security(app)
+    init_request_logging(app)
+    for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp):
+        app.register_blueprint(blueprint)
+    with app.app_context():
+        db.create_all()
+    if app.config["OUTBOX_WORKER"]:
+        outbox.start_worker(app)
+    return app

@@ -1,5 +1,6 @@
 """The `osigu-widgets` command line."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -8,6 +9,9 @@ from importlib.metadata import entry_points
 
 import click
 import requests
+import waitress
+
+from .config import LOCAL_DEFAULTS
 
 COMMAND_GROUP = "osigu_widgets.commands"
 READY_TIMEOUT_SECONDS = 30
@@ -51,27 +55,63 @@ def wait_until_ready(process, url):
 
 
 @main.command()
+@click.option("--port", default=8080, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--threads", default=8, show_default=True, help="Worker threads.")
+def serve(port, host, threads):
+    """Run the BFF on a production WSGI server (waitress), configured from the environment."""
+    from . import create_app
+    from .config import ConfigError
+    from .logs import configure_logging
+
+    try:
+        app = create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging()
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="osigu-widgets-bff")
+    click.echo(f"BFF listening on http://{host}:{port}   (Osigu: {app.config['OSIGU_BASE_URL']})")
+    server.run()
+
+
+def start(command, ready_url, env=None):
+    """Start one of the demo's servers as a child process and wait until it answers."""
+    process = subprocess.Popen([sys.executable, "-m", "bff.cli", *command], stdout=subprocess.DEVNULL,
+                               env=None if env is None else os.environ | env)
+    wait_until_ready(process, ready_url)
+    return process
+
+
+@main.command()
 @click.option("--simulator-port", default=8070, show_default=True)
-def demo(simulator_port):
-    """Start the local Osigu simulator (and, as they land, the BFF and example host) and print where to go."""
-    base = f"http://127.0.0.1:{simulator_port}"
+@click.option("--bff-port", default=8080, show_default=True)
+def demo(simulator_port, bff_port):
+    """Start the simulator and the BFF (and, as it lands, the example host) and print where to go."""
+    simulator_url, bff_url = f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}"
     # A service manager stops us with SIGTERM: exit normally so the children are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    simulator = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", str(simulator_port)], stdout=subprocess.DEVNULL
-    )
+    children = []
     try:
-        wait_until_ready(simulator, f"{base}/healthz")
-        click.echo(f"Osigu simulator:  {base}   (API reference {base}/openapi.json)")
-        click.echo(f"Sandbox outbox:   {base}/sandbox/outbox   (OTP codes and e-mails land here)")
+        children.append(start(["simulator", "--port", str(simulator_port),
+                               "--webhook-url", f"{bff_url}/v1/webhooks/osigu",
+                               "--webhook-secret", LOCAL_DEFAULTS["OSIGU_WEBHOOK_SECRET"]],
+                              f"{simulator_url}/healthz"))
+        children.append(start(["serve", "--port", str(bff_port)], f"{bff_url}/healthz",
+                              env={"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url}))
+        click.echo(f"Osigu simulator:  {simulator_url}   (API reference {simulator_url}/openapi.json)")
+        click.echo(f"Sandbox outbox:   {simulator_url}/sandbox/outbox   (OTP codes and e-mails land here)")
+        click.echo(f"BFF:              {bff_url}   (API key of the demo host app: demo-his-api-key)")
         click.echo("Demo clients:     demo-clinic, demo-pharmacy, demo-hospital (secret: <client>-secret)")
         click.echo("Press Ctrl+C to stop.")
-        simulator.wait()
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        simulator.terminate()
-        simulator.wait()
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,136 @@
+"""Settings from the environment, checked at start-up: a bad setting is a clear message, not a traceback."""
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+
+ENVIRONMENTS = {
+    "local": "http://127.0.0.1:8070",
+    "sandbox": "https://sandbox.osigu.com",
+    "production": "https://api.osigu.com",
+}
+# Zero-configuration demo values, used only when OSIGU_ENV=local. They match the simulator's seed.
+LOCAL_DEFAULTS = {
+    "OSIGU_CLIENT_ID": "demo-hospital",
+    "OSIGU_CLIENT_SECRET": "demo-hospital-secret",
+    "OSIGU_WEBHOOK_SECRET": "whsec_bG9jYWwtZGVtby13ZWJob29rLXNlY3JldC0wMQ==",
+    "BFF_HOST_APPS": json.dumps([{
+        "id": "demo-his",
+        "api_key": "demo-his-api-key",
+        "origins": ["http://127.0.0.1:8090", "http://localhost:8090"],
+        "callback_url": "http://127.0.0.1:8090/osigu/callbacks",
+        "callback_secret": "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE=",
+    }]),
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or contradicts another; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class HostApp:
+    """A system that embeds the widgets: its key, the origins its pages run on, where outcomes go."""
+
+    id: str
+    api_key: str = field(repr=False)
+    origins: tuple[str, ...]
+    callback_url: str | None = None
+    callback_secret: str | None = field(default=None, repr=False)
+    osigu_client_id: str | None = None
+    osigu_client_secret: str | None = field(default=None, repr=False)
+
+
+def _origin_ok(origin):
+    return isinstance(origin, str) and origin.startswith(("https://", "http://")) and origin.count("/") == 2
+
+
+def parse_host_apps(raw):
+    """Read BFF_HOST_APPS (a JSON list) into HostApps, refusing anything ambiguous."""
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"BFF_HOST_APPS is not valid JSON: {error}") from None
+    if not isinstance(items, list) or not items:
+        raise ConfigError("BFF_HOST_APPS must be a non-empty JSON list of host apps.")
+    apps, keys = [], set()
+    for position, item in enumerate(items):
+        where = f"BFF_HOST_APPS[{position}]"
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item[k] for k in ("id", "api_key")):
+            raise ConfigError(f"{where} needs an 'id' and an 'api_key'.")
+        unknown = set(item) - {"id", "api_key", "origins", "callback_url", "callback_secret",
+                               "osigu_client_id", "osigu_client_secret"}
+        if unknown:
+            raise ConfigError(f"{where} has unknown fields: {', '.join(sorted(unknown))}.")
+        origins = item.get("origins")
+        if not isinstance(origins, list) or not origins or not all(_origin_ok(o) for o in origins):
+            raise ConfigError(f"{where}.origins must list exact origins such as 'https://his.example.com' "
+                              "(scheme and host, no path).")
+        if len(item["api_key"]) < 16:
+            raise ConfigError(f"{where}.api_key is too short; use at least 16 random characters.")
+        if item["api_key"] in keys:
+            raise ConfigError(f"{where}.api_key is used by another host app.")
+        keys.add(item["api_key"])
+        if bool(item.get("callback_url")) != bool(item.get("callback_secret")):
+            raise ConfigError(f"{where}: callback_url and callback_secret (whsec_...) go together.")
+        if bool(item.get("osigu_client_id")) != bool(item.get("osigu_client_secret")):
+            raise ConfigError(f"{where}: osigu_client_id and osigu_client_secret go together.")
+        apps.append(HostApp(
+            id=item["id"], api_key=item["api_key"], origins=tuple(origins),
+            callback_url=item.get("callback_url"), callback_secret=item.get("callback_secret"),
+            osigu_client_id=item.get("osigu_client_id"), osigu_client_secret=item.get("osigu_client_secret"),
+        ))
+    if len({app.id for app in apps}) != len(apps):
+        raise ConfigError("BFF_HOST_APPS has two host apps with the same id.")
+    return tuple(apps)
+
+
+def _seconds(environ, name, default):
+    raw = environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 60 <= int(raw) <= 24 * 3600:
+        raise ConfigError(f"{name} must be a whole number of seconds between 60 and 86400; got {raw!r}.")
+    return int(raw)
+
+
+def from_environment(environ=None):
+    """Build the Flask config mapping from environment variables, applying local defaults."""
+    environ = dict(os.environ if environ is None else environ)
+    env = environ.get("OSIGU_ENV", "local")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"OSIGU_ENV must be one of {', '.join(ENVIRONMENTS)}; got {env!r}.")
+    if env == "local":
+        environ = LOCAL_DEFAULTS | {k: v for k, v in environ.items() if v}
+    elif not environ.get("BFF_SECRET_KEY"):
+        raise ConfigError(f"BFF_SECRET_KEY is required when OSIGU_ENV={env}: it signs widget sessions "
+                          "(use 32+ random bytes, the same on every worker).")
+    config = {
+        "OSIGU_ENV": env,
+        "OSIGU_BASE_URL": (environ.get("OSIGU_BASE_URL") or ENVIRONMENTS[env]).rstrip("/"),
+        "OSIGU_CLIENT_ID": environ.get("OSIGU_CLIENT_ID"),
+        "OSIGU_CLIENT_SECRET": environ.get("OSIGU_CLIENT_SECRET"),
+        "OSIGU_WEBHOOK_SECRET": environ.get("OSIGU_WEBHOOK_SECRET"),
+        # Local only: a per-process key, so sessions end when the demo restarts.
+        "SECRET_KEY": environ.get("BFF_SECRET_KEY") or secrets.token_hex(32),
+        "HOST_APPS": parse_host_apps(environ.get("BFF_HOST_APPS") or "null"),
+        "SESSION_TTL_SECONDS": _seconds(environ, "BFF_SESSION_TTL_SECONDS", 30 * 60),
+    }
+    if environ.get("BFF_DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = environ["BFF_DATABASE_URL"]
+    check(config)
+    return config
+
+
+def check(config):
+    """Refuse contradictory settings that would only fail later, at the first request."""
+    if bool(config["OSIGU_CLIENT_ID"]) != bool(config["OSIGU_CLIENT_SECRET"]):
+        raise ConfigError("OSIGU_CLIENT_ID and OSIGU_CLIENT_SECRET go together.")
+    without_credentials = [app.id for app in config["HOST_APPS"]
+                           if not app.osigu_client_id and not config["OSIGU_CLIENT_ID"]]
+    if without_credentials:
+        raise ConfigError(f"Host apps {', '.join(without_credentials)} have no Osigu credentials: set "
+                          "OSIGU_CLIENT_ID/OSIGU_CLIENT_SECRET, or give them osigu_client_id/osigu_client_secret.")
+    if config["OSIGU_ENV"] == "production" and config["OSIGU_BASE_URL"].startswith("http://"):
+        raise ConfigError("OSIGU_BASE_URL must be https in production.")

@@ -1,0 +1,90 @@
+"""The BFF's database: which session owns which upstream object, received webhooks, the callback outbox."""
+
+from datetime import UTC, datetime
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, DateTime, String, Text, UniqueConstraint, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow():
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def aware(moment):
+    """Give a naive datetime read back from SQLite its UTC timezone."""
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record):
+    """WAL lets readers work beside the one writer; busy_timeout makes writers wait instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+class WidgetSession(db.Model):
+    """What a widget session may do, for whom, on which page; the token only names it and proves it."""
+
+    __tablename__ = "bff_widget_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host_app_id: Mapped[str] = mapped_column(String(100), index=True)
+    widget: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(300))
+    locale: Mapped[str] = mapped_column(String(5))
+    user: Mapped[dict] = mapped_column(JSON)
+    context: Mapped[dict] = mapped_column(JSON)
+    theme: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SessionObject(db.Model):
+    """An upstream object (prescription, dispensation, pre-authorization) and the widget session that owns it."""
+
+    __tablename__ = "bff_session_object"
+    __table_args__ = (UniqueConstraint("kind", "upstream_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    host_app_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    upstream_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookEvent(db.Model):
+    """An Osigu webhook, stored once: its webhook-id is the idempotency key."""
+
+    __tablename__ = "bff_webhook_event"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxMessage(db.Model):
+    """A callback owed to a host app; written in the same transaction as the change it reports."""
+
+    __tablename__ = "bff_outbox"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the webhook-id the host dedupes on
+    host_app_id: Mapped[str] = mapped_column(String(100), index=True)
+    event_type: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="PENDING", index=True)  # PENDING|DELIVERED|FAILED
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,47 @@
+"""Host apps (tenants): who is calling, by API key, compared in constant time."""
+
+import hmac
+
+from flask import current_app, request
+
+from .errors import ApiError
+from .upstream import UpstreamClient
+
+
+def all_host_apps():
+    return current_app.config["HOST_APPS"]
+
+
+def by_id(host_app_id):
+    """Return the configured host app with this id, or None (it may have been removed since)."""
+    return next((app for app in all_host_apps() if app.id == host_app_id), None)
+
+
+def authenticate():
+    """Return the host app whose API key is in 'Authorization: Bearer', or answer 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(401, "BFF-401", "Send your host app API key: 'Authorization: Bearer <api_key>'.")
+    key = key.strip().encode()
+    found = None
+    # Compare against every key, whatever matches, so timing tells nothing about which key is close.
+    for app in all_host_apps():
+        if hmac.compare_digest(app.api_key.encode(), key):
+            found = app
+    if found is None:
+        raise ApiError(401, "BFF-401", "Unknown API key.")
+    return found
+
+
+def upstream_for(host_app):
+    """The Osigu client for a host app's credentials (its own, or the BFF's), one per tenant per process."""
+    config = current_app.config
+    client_id = host_app.osigu_client_id or config["OSIGU_CLIENT_ID"]
+    secret = host_app.osigu_client_secret or config["OSIGU_CLIENT_SECRET"]
+    clients = current_app.extensions.setdefault("bff.upstream", {})
+    if client_id not in clients:
+        clients[client_id] = UpstreamClient(config["OSIGU_BASE_URL"], client_id, secret,
+                                            timeout=config["UPSTREAM_TIMEOUT"],
+                                            max_retry_after=config["UPSTREAM_MAX_RETRY_AFTER"])
+    return clients[client_id]

@@ -1,0 +1,136 @@
+"""The upstream client against the live simulator: tokens, 401s, retries, idempotency."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bff.upstream import UpstreamClient, UpstreamError
+from simulator.db import db
+from simulator.models import OAuthToken
+
+SEARCH = "/medical-catalogs/v1/diagnoses"
+
+
+@pytest.fixture
+def client(simulator_url):
+    return UpstreamClient(simulator_url, "demo-hospital", "demo-hospital-secret")
+
+
+@pytest.fixture
+def set_faults(api):
+    def put(*rules):
+        response = api().put("/sandbox/v1/faults", json={"rules": list(rules)})
+        assert response.status_code == 200, response.text
+        return api
+
+    return put
+
+
+def faults_left(api):
+    return api().get("/sandbox/v1/faults").json()["rules"]
+
+
+def tokens_issued(simulator_app, client_id):
+    with simulator_app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(OAuthToken).filter_by(client_id=client_id))
+
+
+def test_fifty_concurrent_calls_make_one_token_request(client, simulator_app):
+    before = tokens_issued(simulator_app, "demo-hospital")
+    barrier = threading.Barrier(50)
+
+    def search(_):
+        barrier.wait()
+        return client.get_json(SEARCH, query="R51")
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(search, range(50)))
+    assert all(result["data"][0]["diagnosis_code"] == "R51" for result in results)
+    assert client.token_fetches == 1
+    assert tokens_issued(simulator_app, "demo-hospital") == before + 1
+    assert client.provider_slug == "hospital-demo"
+
+
+def test_a_401_refetches_the_token_and_retries_once(client, simulator_app):
+    client.get_json(SEARCH, query="R51")
+    with simulator_app.app_context():
+        db.session.execute(db.update(OAuthToken).values(access_token_revoked_at=1))  # Osigu revokes every token
+        db.session.commit()
+    assert client.get_json(SEARCH, query="R51")["data"]
+    assert client.token_fetches == 2
+
+
+@pytest.mark.parametrize("simulator_config", [{"ADMIN_ENABLED": True}])
+@pytest.mark.parametrize("status", [429, 503])
+def test_gets_are_retried_on_429_and_503(client, set_faults, api, status):
+    rule = {"path_prefix": SEARCH, "times": 2}
+    rule |= {"rate_limit_rate": 1, "retry_after": 1} if status == 429 else {"error_rate": 1, "error_status": 503}
+    set_faults(rule)
+    assert client.get_json(SEARCH, query="R51")["data"]
+    assert faults_left(api) == []  # both failures were spent by retries, then it succeeded
+
+
+@pytest.mark.parametrize("simulator_config", [{"ADMIN_ENABLED": True}])
+def test_posts_are_not_retried(client, set_faults, api):
+    set_faults({"path_prefix": "/ehr/v1/prescriptions", "methods": ["POST"], "error_rate": 1, "times": 2})
+    with pytest.raises(UpstreamError) as failure:
+        client.request("POST", "/ehr/v1/prescriptions", json={})
+    assert failure.value.status == 503 and failure.value.retryable
+    assert faults_left(api)[0]["times"] == 1  # exactly one attempt was made
+
+
+@pytest.mark.parametrize("simulator_config", [{"ADMIN_ENABLED": True}])
+def test_retry_after_is_capped(simulator_url, set_faults):
+    client = UpstreamClient(simulator_url, "demo-hospital", "demo-hospital-secret", max_retry_after=1)
+    set_faults({"path_prefix": SEARCH, "rate_limit_rate": 1, "retry_after": 3600, "times": 1})
+    finished = threading.Event()
+    worker = threading.Thread(target=lambda: client.get_json(SEARCH, query="R51") and finished.set())
+    worker.start()
+    worker.join(timeout=20)
+    assert finished.is_set(), "the client waited for the upstream's hour-long Retry-After"
+
+
+def test_state_changing_calls_carry_an_idempotency_key(client):
+    body = {"patient_id": "pat_01HXE0000000000000000ANA01", "diagnoses": [{"diagnosis_code": "R51"}],
+            "medications": [{"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h"}]}
+    first = client.request("POST", "/ehr/v1/prescriptions", json=body, idempotency_key="rx-click-1").json()
+    double_click = client.request("POST", "/ehr/v1/prescriptions", json=body, idempotency_key="rx-click-1")
+    assert double_click.json() == first and double_click.headers["Idempotent-Replayed"] == "true"
+    other = client.request("POST", "/ehr/v1/prescriptions", json=body).json()
+    assert other["prescription_id"] != first["prescription_id"]  # a fresh key when none is given
+
+
+def test_completes_are_idempotent(simulator_url, client):
+    code = client.request("POST", "/ehr/v1/prescriptions", json={
+        "patient_id": "pat_01HXE0000000000000000ANA01", "diagnoses": [{"diagnosis_code": "R51"}],
+        "medications": [{"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h"}],
+    }).json()["prescription_code"]
+    pharmacy = UpstreamClient(simulator_url, "demo-pharmacy", "demo-pharmacy-secret")
+    dispensation = pharmacy.request("POST", "/dispensing/v1/dispensations", json={"code": code}).json()
+    path = f"/dispensing/v1/dispensations/{dispensation['dispensation_id']}/complete"
+    first = pharmacy.request("POST", path, idempotency_key=f"complete-{dispensation['dispensation_id']}")
+    again = pharmacy.request("POST", path, idempotency_key=f"complete-{dispensation['dispensation_id']}")
+    assert first.json()["status"] == again.json()["status"] == "DISPENSED"
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_upstream_errors_keep_osigus_code(client):
+    with pytest.raises(UpstreamError) as failure:
+        client.request("GET", "/ehr/v1/prescriptions/rx_nothing")
+    assert (failure.value.status, failure.value.error_code) == (404, "081-120")
+    assert not failure.value.retryable
+
+
+def test_wrong_credentials_are_a_clear_error(simulator_url):
+    client = UpstreamClient(simulator_url, "demo-hospital", "not-the-secret")
+    with pytest.raises(UpstreamError) as failure:
+        client.get_json(SEARCH, query="R51")
+    assert failure.value.error_code == "BFF-OAUTH" and "OSIGU_CLIENT_SECRET" in failure.value.message
+
+
+def test_an_unreachable_upstream_is_a_retryable_502():
+    client = UpstreamClient("http://127.0.0.1:9", "demo-hospital", "demo-hospital-secret")
+    with pytest.raises(UpstreamError) as failure:
+        client.get_json(SEARCH)
+    assert failure.value.status == 502 and failure.value.retryable
