@@ -50,8 +50,9 @@ def receive():
     webhook_id = request.headers["webhook-id"]
     event_type = payload.get("type", "") if isinstance(payload, dict) else ""
     data = payload.get("data") if isinstance(payload, dict) and isinstance(payload.get("data"), dict) else {}
+    concerned = concerned_host_apps(data)  # before adding: a duplicate must fail at commit, not in this query
     db.session.add(WebhookEvent(id=webhook_id, event_type=event_type, payload=payload))
-    for host_app_id in concerned_host_apps(data):
+    for host_app_id in concerned:
         outbox.enqueue(host_app_id, f"osigu.{event_type}", data)
     try:
         db.session.commit()

@@ -1,5 +1,6 @@
 """The osigu-widgets command line, run as a user would, in its own process."""
 
+import json
 import os
 import signal
 import socket
@@ -37,9 +38,10 @@ def wait_for_line(process, needle, timeout=30):
 def run(tmp_path):
     processes = []
 
-    def start(*args):
+    def start(*args, env=None):
         process = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   cwd=tmp_path, start_new_session=True)
+                                   cwd=tmp_path, start_new_session=True,
+                                   env=None if env is None else os.environ | env)
         processes.append(process)
         return process
 
@@ -70,15 +72,18 @@ def test_simulator_refuses_a_webhook_url_without_a_secret(run):
 
 
 def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run):
-    port = free_port()
-    process = run("demo", "--simulator-port", str(port))
+    simulator_port, bff_port = free_port(), free_port()
+    process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port))
     output = wait_for_line(process, "Ctrl+C")
-    assert f"http://127.0.0.1:{port}" in output
-    assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).ok
+    urls = [f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}"]
+    assert all(url in output for url in urls)
+    # The BFF is wired to the simulator with the demo's credentials: it is ready.
+    assert requests.get(f"{urls[1]}/readyz", timeout=10).json()["status"] == "ready"
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    with pytest.raises(requests.ConnectionError):
-        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    for url in urls:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{url}/healthz", timeout=2)
 
 
 def test_the_bff_command_line_does_not_import_the_simulator():
@@ -92,3 +97,21 @@ def test_simulator_refuses_a_malformed_fault_rule(run):
     output = process.communicate(timeout=30)[0]
     assert process.returncode == 2
     assert "not a valid fault rule" in output and "Traceback" not in output
+
+
+def test_serve_refuses_a_bad_configuration_clearly(run):
+    process = run("serve", "--port", str(free_port()), env={"OSIGU_ENV": "sandbox", "BFF_SECRET_KEY": ""})
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 1
+    assert "BFF_SECRET_KEY is required" in output and "Traceback" not in output
+
+
+def test_serve_runs_the_bff_on_waitress_with_json_logs(run, tmp_path):
+    port = free_port()
+    process = run("serve", "--port", str(port), env={"OSIGU_ENV": "local", "BFF_DATABASE_URL":
+                                                      f"sqlite:///{tmp_path / 'bff.sqlite3'}"})
+    wait_for_line(process, "BFF listening")
+    response = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-Id": "cli-test-1"}, timeout=10)
+    assert response.json() == {"status": "ok"} and response.headers["Server"] == "osigu-widgets-bff"
+    line = json.loads(wait_for_line(process, "cli-test-1").splitlines()[-1])
+    assert line | {"path": "/healthz", "status": 200, "request_id": "cli-test-1"} == line
