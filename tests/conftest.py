@@ -2,6 +2,7 @@
 
 import shutil
 import threading
+import time
 
 import pytest
 import requests
@@ -22,6 +23,21 @@ SIMULATOR_TEST_CONFIG = {
     "WEBHOOK_BACKOFF_SECONDS": 0.05,
     "BACKGROUND_INTERVAL_SECONDS": 0.05,
 }
+
+
+@pytest.fixture
+def eventually():
+    """Wait (bounded) until check() returns something truthy, for state another thread records."""
+
+    def wait(check, timeout=10, interval=0.02):
+        deadline = time.monotonic() + timeout
+        while not (result := check()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still not true after {timeout} s")
+            time.sleep(interval)
+        return result
+
+    return wait
 
 
 @pytest.fixture(scope="session")

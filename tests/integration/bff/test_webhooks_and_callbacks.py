@@ -81,7 +81,7 @@ def test_an_event_about_nobodys_object_is_stored_but_not_forwarded(bff_app, bff_
 
 
 def test_a_callback_owed_before_a_restart_is_delivered_after_it(make_bff, serve_wsgi, new_session, bff_app,
-                                                              callback_receiver):
+                                                              callback_receiver, eventually):
     callback_receiver.fail_first = 10**6  # the host is down
     own(bff_app, new_session("dispensing"), "dispensation", "dsp_1")
     url = serve_wsgi(bff_app)
@@ -98,9 +98,13 @@ def test_a_callback_owed_before_a_restart_is_delivered_after_it(make_bff, serve_
     restarted = make_bff(OUTBOX_WORKER=True)
     webhook_id, payload = callback_receiver.received.get(timeout=20)
     assert webhook_id == message.id and payload["data"]["dispensation_id"] == "dsp_1"
-    with restarted.app_context():
-        delivered = db.session.get(OutboxMessage, message.id)
-        assert delivered.status == "DELIVERED" and delivered.attempts == 2
+
+    def recorded():  # the host answers before the worker records the delivery
+        with restarted.app_context():
+            delivered = db.session.get(OutboxMessage, message.id)
+            return delivered if delivered.status == "DELIVERED" else None
+
+    assert eventually(recorded).attempts == 2
     assert callback_receiver.received.empty()
 
 

@@ -2,7 +2,6 @@
 
 import queue
 import threading
-import time
 
 import pytest
 from flask import Flask, request
@@ -97,7 +96,7 @@ def flaky_receiver(receiver_factory):
 
 
 @pytest.mark.parametrize("simulator_config", [{"BACKGROUND_WORKER": True}])
-def test_failed_deliveries_are_retried_until_a_2xx(flaky_receiver, pharmacy, api, prescribe, start):
+def test_failed_deliveries_are_retried_until_a_2xx(flaky_receiver, pharmacy, api, prescribe, start, eventually):
     # The pharmacy points its own webhooks at the flaky receiver through the sandbox API.
     settings = pharmacy.put("/sandbox/v1/webhook-endpoint", json={"url": flaky_receiver.url + "/hooks",
                                                                   "secret": SECRET})
@@ -107,9 +106,7 @@ def test_failed_deliveries_are_retried_until_a_2xx(flaky_receiver, pharmacy, api
     webhook_id, _ = flaky_receiver.next_event("dispensing.cancelled")
     assert flaky_receiver.attempts == [webhook_id] * 3  # two 503s, then accepted: same id each time
     # The receiver answers before the simulator records the outcome: wait for the log to catch up.
-    deadline = time.monotonic() + 10
-    while (entry := delivery_log(api, webhook_id))["status"] == "PENDING" and time.monotonic() < deadline:
-        time.sleep(0.02)
+    entry = eventually(lambda: (e := delivery_log(api, webhook_id))["status"] != "PENDING" and e)
     assert entry["status"] == "DELIVERED" and entry["attempts"] == 3
 
 
