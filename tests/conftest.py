@@ -1,8 +1,14 @@
 """Fixtures shared by every test: a seeded simulator, served over a real socket."""
 
+import glob
+import os
 import shutil
+import socket
+import subprocess
+import tempfile
 import threading
 import time
+import uuid
 
 import pytest
 import requests
@@ -38,6 +44,44 @@ def eventually():
         return result
 
     return wait
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server on a free loopback port (scripts/test installs it); yields its URL."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not binaries:
+        pytest.fail("PostgreSQL is not installed: run ./scripts/test, or apt-get install postgresql")
+    bin_dir = binaries[-1]
+    data_dir = tempfile.mkdtemp(prefix="osigu-pg-")
+    # PostgreSQL refuses to run as root: as root, run it as the postgres user.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(data_dir, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    subprocess.run([*as_user, f"{bin_dir}/initdb", "-D", data_dir, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    options = f"-p {port} -h 127.0.0.1 -k {data_dir} -c fsync=off"
+    subprocess.run([*as_user, f"{bin_dir}/pg_ctl", "-D", data_dir, "-o", options, "-w", "start",
+                    "-l", f"{data_dir}/server.log"], check=True, capture_output=True)
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    subprocess.run([*as_user, f"{bin_dir}/pg_ctl", "-D", data_dir, "-m", "immediate", "-w", "stop"],
+                   capture_output=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_database(postgres_server):
+    """A fresh, empty database on the throwaway server; returns its SQLAlchemy URL."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    plain_url = postgres_server.replace("postgresql+psycopg", "postgresql") + "/postgres"
+    with psycopg.connect(plain_url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return f"{postgres_server}/{name}"
 
 
 @pytest.fixture(scope="session")

@@ -66,3 +66,9 @@ def test_the_upstream_token_and_the_hosts_key_stay_out_of_responses(host, bff_ap
         token = host_apps.upstream_for(host_apps.by_id("his-a")).access_token()
     exposed = response.text + str(dict(response.headers))
     assert token not in exposed and "his-a-api-key" not in exposed and "Authorization" not in response.headers
+
+
+def test_a_body_over_the_limit_is_413(host, bff_app):
+    response = host.post("/v1/osigu/ehr/v1/patients", data=b"x" * (bff_app.config["MAX_CONTENT_LENGTH"] + 1),
+                         headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["error_code"] == "BFF-413"

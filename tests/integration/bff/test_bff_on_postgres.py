@@ -1,0 +1,47 @@
+"""The BFF's storage on PostgreSQL: sessions, ownership, webhooks stored once, the callback outbox."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from flask import g
+from standardwebhooks.webhooks import Webhook
+
+from bff import outbox, sessions
+from bff.db import OutboxMessage, WebhookEvent, db
+
+OSIGU_WEBHOOK_SECRET = "whsec_" + "b3NpZ3Utd2ViaG9vay1zZWNyZXQtZm9yLXRlc3RzLTE="
+
+
+@pytest.fixture
+def bff_app(make_bff, postgres_database):
+    app = make_bff(SQLALCHEMY_DATABASE_URI=postgres_database)
+    with app.app_context():
+        assert db.engine.dialect.name == "postgresql"
+    return app
+
+
+def test_the_bff_runs_on_postgres(bff_app, bff_url, new_session, callback_receiver):
+    token = new_session("dispensing")
+    with bff_app.test_request_context():
+        g.widget_session = sessions.load_session(token, "dispensing")
+        sessions.bind("dispensation", "dsp_pg")
+        db.session.commit()
+        with pytest.raises(Exception, match="already belongs"):
+            sessions.bind("dispensation", "dsp_pg")
+
+    body = json.dumps({"type": "dispensing.completed", "data": {"dispensation_id": "dsp_pg"}})
+    now = datetime.now(UTC)
+    headers = {"webhook-id": "msg_pg", "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": Webhook(OSIGU_WEBHOOK_SECRET).sign("msg_pg", now, body)}
+    statuses = [requests.post(f"{bff_url}/v1/webhooks/osigu", data=body, headers=headers, timeout=10).json()
+                for _ in range(2)]
+    assert statuses == [{"status": "accepted"}, {"status": "duplicate"}]
+
+    with bff_app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(WebhookEvent)) == 1
+        assert outbox.deliver_due(0.05) == 1
+        assert db.session.scalars(db.select(OutboxMessage)).one().status == "DELIVERED"
+    _, payload = callback_receiver.received.get(timeout=10)
+    assert payload["data"]["dispensation_id"] == "dsp_pg"
