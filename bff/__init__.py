@@ -28,7 +28,8 @@ DEFAULTS = {
 
 def create_app(test_config=None):
     """Build the BFF from the environment; tests pass {"environ": {...}} and any config overrides."""
-    app = Flask(__name__, instance_relative_config=True)
+    # The widgets serve embed.js and static/ themselves; Flask's own static route would shadow them.
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_mapping(DEFAULTS)
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "bff.sqlite3")
     test_config = dict(test_config or {})
@@ -42,6 +43,10 @@ def create_app(test_config=None):
     init_request_logging(app)
     for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp):
         app.register_blueprint(blueprint)
+    # Imported here, as Flask's tutorial does: the widgets build on the bff modules above.
+    from widgets import init_widgets
+
+    init_widgets(app)
     with app.app_context():
         db.create_all()
     if app.config["OUTBOX_WORKER"]:

@@ -35,3 +35,24 @@ def test_reset_returns_the_sandbox_to_its_seed(clinic, api):
     assert clinic.login("demo-clinic").get(f"/ehr/v1/patients/{created['patient_id']}").status_code == 404
     ana = clinic.get("/ehr/v1/patients", params={"document_number": "1000000001"}).json()["data"]
     assert [p["first_name"] for p in ana] == ["Ana"]
+
+
+def test_a_database_from_another_version_is_reseeded(tmp_path):
+    import sqlite3
+
+    import simulator
+    from simulator import background
+    from simulator.db import db
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:  # what an earlier version left behind: a table with fewer columns
+        old.execute("CREATE TABLE dispensation (id VARCHAR(40) PRIMARY KEY, code VARCHAR(30))")
+        old.execute("CREATE TABLE legacy_thing (id INTEGER)")
+    app = simulator.create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "BACKGROUND_WORKER": False})
+    with app.app_context():
+        tables = db.inspect(db.engine).get_table_names()
+        columns = {c["name"] for c in db.inspect(db.engine).get_columns("dispensation")}
+        db.engine.dispose()
+    background.stop(app)
+    assert "legacy_thing" not in tables and "provider" in tables
+    assert "authorization_id" in columns

@@ -1,0 +1,58 @@
+// Type declarations for osigu-widgets embed.js (served by the BFF at /embed.js).
+
+export type OsiguWidgetName = "prescription" | "dispensing" | "preauth";
+
+export interface OsiguTheme {
+  primary_color?: string;    // "#rrggbb"
+  text_color?: string;       // "#rrggbb"
+  background_color?: string; // "#rrggbb"
+  font_family?: string;      // letters, digits, spaces, commas, quotes and dashes
+  radius?: string;           // "8px" or "1rem"
+}
+
+export interface OsiguError {
+  code: string;       // e.g. "LOAD_TIMEOUT", "SESSION_EXPIRED", "TOKEN_UNAVAILABLE", or an upstream error code
+  message: string;
+  retryable: boolean;
+}
+
+export interface OsiguExit {
+  reason: string;
+  step?: string;
+}
+
+export interface OsiguMountOptions {
+  widget: OsiguWidgetName;
+  /** A token from POST /v1/widget-sessions (made by your back end). */
+  token?: string;
+  /** Called at start when no token is given, and again whenever the session expires. */
+  fetchToken?: () => Promise<string> | string;
+  locale?: "es" | "en";
+  theme?: OsiguTheme;
+  /** The BFF's URL; defaults to the origin embed.js was loaded from. */
+  baseUrl?: string;
+  /** How long to wait for "ready" before onError({code: "LOAD_TIMEOUT"}); default 15000. */
+  loadTimeoutMs?: number;
+  onReady?: () => void;
+  /** The outcome: identifiers and codes (e.g. prescription_id, prescription_code, status, created_at). */
+  onSuccess?: (outcome: Record<string, unknown>) => void;
+  onExit?: (info: OsiguExit) => void;
+  onError?: (error: OsiguError) => void;
+  onEvent?: (type: string, data: Record<string, unknown>) => void;
+}
+
+export interface OsiguWidgetHandle {
+  /** Removes the iframe and every listener; safe to call more than once. */
+  destroy(): void;
+}
+
+export interface OsiguWidgetsApi {
+  readonly version: string;
+  mount(elementOrSelector: Element | string, options: OsiguMountOptions): OsiguWidgetHandle;
+}
+
+declare global {
+  interface Window {
+    OsiguWidgets: OsiguWidgetsApi;
+  }
+}
