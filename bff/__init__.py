@@ -9,6 +9,7 @@ from . import outbox
 from .db import db
 from .errors import register_error_handlers
 from .health import bp as health_bp
+from .i18n import init_i18n
 from .logs import init_request_logging
 from .proxy import bp as proxy_bp
 from .security import init_security
@@ -40,6 +41,7 @@ def create_app(test_config=None):
     db.init_app(app)
     register_error_handlers(app)
     init_security(app)
+    init_i18n(app)
     init_request_logging(app)
     for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp):
         app.register_blueprint(blueprint)

@@ -45,13 +45,13 @@ def shell(widget):
         abort(404)
     origin, channel = request.args.get("origin", ""), request.args.get("channel", "")
     locale = request.args.get("locale") if request.args.get("locale") in ("es", "en") else "es"
+    g.locale = locale
     if origin not in registered_origins() or not CHANNEL.match(channel):
         # Nobody may frame this refusal; the host sees LOAD_TIMEOUT and its console says why.
         return render_template("widgets/refused.html", locale=locale), 400
     start_endpoint = current_app.extensions["widgets.start"].get(widget)
     if start_endpoint is None:
         abort(404)
-    g.locale = locale
     html = render_template("widgets/shell.html", widget=widget, origin=origin, channel=channel, locale=locale,
                            start_url=url_for(start_endpoint))
     return html, 200, {"Content-Security-Policy": widget_page_policy((origin,))}

@@ -56,3 +56,10 @@ def test_the_vendored_htmx_is_the_pinned_release():
     readme = (ROOT / "static" / "vendor" / "README.md").read_text()
     pinned = re.search(r"`([0-9a-f]{64})`", readme).group(1)
     assert hashlib.sha256((ROOT / "static" / "vendor" / "htmx-2.0.11.min.js").read_bytes()).hexdigest() == pinned
+
+
+@pytest.mark.parametrize("locale, text", [("es", "Esta página no puede mostrar este widget."),
+                                          ("en", "This page may not show this widget.")])
+def test_pages_speak_the_requested_language(client, locale, text):
+    response = client.get(f"/widgets/dispensing/?origin=http://evil.example&channel={CHANNEL}&locale={locale}")
+    assert text in response.get_data(as_text=True)
