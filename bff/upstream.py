@@ -11,7 +11,7 @@ import time
 import uuid
 
 import requests
-from authlib.integrations.requests_client import OAuth2Session
+from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
@@ -93,8 +93,8 @@ class UpstreamClient:
         except requests.RequestException as error:
             raise UpstreamError(502, "BFF-502", "Osigu's token endpoint could not be reached.", retryable=True) \
                 from error
-        except Exception as error:  # Authlib raises OAuthError for an OAuth error response
-            log.error("token request refused: %s", type(error).__name__)
+        except OAuthError as error:
+            log.error("token request refused: %s", error.error)
             raise UpstreamError(502, "BFF-OAUTH", "Osigu refused the BFF's credentials; check OSIGU_CLIENT_ID and "
                                                   "OSIGU_CLIENT_SECRET for this environment.") from error
         lifetime = token.get("expires_in") or FALLBACK_TOKEN_LIFETIME

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import authorizations, claims, errors, verification, webhooks
+from . import authorizations, claims, errors, prescriptions, verification, webhooks
 from .bodies import json_body
 from .db import aware, db, isoformat, new_id, utcnow
 from .idempotency import idempotent
@@ -319,9 +319,7 @@ def complete(dispensation_id):
     webhooks.emit("dispensing.completed", dispensation.provider, _event_data(dispensation))
     if prescription := dispensation.prescription:
         prescription.status, prescription.redeemed_at = REDEEMED, now
-        webhooks.emit("prescription.dispensed", prescription.provider, {
-            "prescription_id": prescription.id, "prescription_code": prescription.code, "status": prescription.status,
-        })
+        webhooks.emit("prescription.dispensed", prescription.provider, prescriptions.event_data(prescription))
     else:
         # Insured: the authorization is redeemed and Osigu files the claim on the provider's behalf.
         dispensation.authorization.status, dispensation.authorization.redeemed_at = "REDEEMED", now

@@ -135,7 +135,7 @@ def _create(body, version):
         ],
     )
     db.session.add(prescription)
-    webhooks.emit("prescription.issued", provider, _event_data(prescription))
+    webhooks.emit("prescription.issued", provider, event_data(prescription))
     db.session.commit()
     return {
         "prescription_id": prescription.id,
@@ -145,7 +145,8 @@ def _create(body, version):
     }, 201
 
 
-def _event_data(prescription):
+def event_data(prescription):
+    """What a prescription.* webhook says about the prescription."""
     return {"prescription_id": prescription.id, "prescription_code": prescription.code, "status": prescription.status}
 
 

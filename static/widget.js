@@ -27,12 +27,7 @@
   }
 
   function start() {
-    htmx.ajax("GET", body.dataset.startUrl, { target: "#widget", swap: "innerHTML" }).then(function () {
-      if (!started && document.querySelector("#widget [data-osigu-step]")) {
-        started = true;
-        post("ready", {});
-      }
-    });
+    htmx.ajax("GET", body.dataset.startUrl, { target: "#widget", swap: "innerHTML" });
   }
 
   window.addEventListener("message", function (event) {
@@ -60,7 +55,12 @@
   // htmx events hold DOM nodes: copy plain fields before posting anything.
   body.addEventListener("htmx:afterSwap", function () {
     var step = document.querySelector("#widget [data-osigu-step]");
-    if (step) post("step", { step: step.dataset.osiguStep });
+    if (!step) return;
+    if (!started) {
+      started = true; // however the first step arrived (first try, or retried after a renewal)
+      post("ready", {});
+    }
+    post("step", { step: step.dataset.osiguStep });
   });
 
   body.addEventListener("htmx:responseError", function (event) {

@@ -108,3 +108,18 @@ def test_an_expired_session_is_renewed_through_fetch_token_and_the_request_retri
     # The browser and htmx log the refused request; that 401 is the point of this test.
     assert all("401" in text for text in console_errors), console_errors
     console_errors.clear()
+
+
+def test_a_session_expired_before_the_first_step_still_becomes_ready(page, stack, console_errors):
+    from bff.db import WidgetSession, db, utcnow
+
+    page.goto(f"{stack.host_url}/page/host")
+    token = page.evaluate("() => fetch('/token', {method: 'POST'}).then(r => r.json()).then(b => b.token)")
+    with stack.bff_app.app_context():
+        db.session.execute(db.update(WidgetSession).values(expires_at=utcnow()))
+        db.session.commit()
+    mount(page, token=token)  # an expired token: the first step is refused, renewed, retried
+    wait_for(page, "first", "ready")
+    assert kinds(page, "first").count("fetched-token") == 1
+    assert all("401" in text for text in console_errors), console_errors
+    console_errors.clear()
