@@ -13,3 +13,10 @@ def test_the_proxy_benchmark_runs_and_reports_both_sides():
     assert "| 1 |" in result.stdout and "| 20 |" in result.stdout
     assert "| BFF client (single flight) | 1 |" in result.stdout
     assert "plain Authlib OAuth2Session" in result.stdout
+
+
+def test_the_weight_benchmark_reports_every_asset():
+    script = Path(__file__).parents[2] / "benchmarks" / "widget_weight.py"
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True)
+    for asset in ("embed.js", "static/widget.js", "static/widget.css", "static/vendor/htmx-2.0.11.min.js"):
+        assert f"`{asset}`" in result.stdout
