@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from importlib.metadata import entry_points
 
@@ -74,11 +75,16 @@ def serve(port, host, threads):
     server.run()
 
 
-def start(command, ready_url, env=None):
-    """Start one of the demo's servers as a child process and wait until it answers."""
-    process = subprocess.Popen([sys.executable, "-m", "bff.cli", *command], stdout=subprocess.DEVNULL,
-                               env=None if env is None else os.environ | env)
-    wait_until_ready(process, ready_url)
+def start(command, ready_url, log_path, env=None):
+    """Start one of the demo's servers as a child process, logging to log_path, and wait until it answers."""
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bff.cli", *command], stdout=log, stderr=log,
+                                   env=None if env is None else os.environ | env)
+    try:
+        wait_until_ready(process, ready_url)
+    except click.ClickException as error:
+        process.kill()
+        raise click.ClickException(f"{error.message} See {log_path}.") from None
     return process
 
 
@@ -91,17 +97,19 @@ def demo(simulator_port, bff_port):
     # A service manager stops us with SIGTERM: exit normally so the children are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     children = []
+    logs = tempfile.mkdtemp(prefix="osigu-demo-logs-")
     try:
         children.append(start(["simulator", "--port", str(simulator_port),
                                "--webhook-url", f"{bff_url}/v1/webhooks/osigu",
                                "--webhook-secret", LOCAL_DEFAULTS["OSIGU_WEBHOOK_SECRET"]],
-                              f"{simulator_url}/healthz"))
-        children.append(start(["serve", "--port", str(bff_port)], f"{bff_url}/healthz",
+                              f"{simulator_url}/healthz", os.path.join(logs, "simulator.log")))
+        children.append(start(["serve", "--port", str(bff_port)], f"{bff_url}/healthz", os.path.join(logs, "bff.log"),
                               env={"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url}))
         click.echo(f"Osigu simulator:  {simulator_url}   (API reference {simulator_url}/openapi.json)")
         click.echo(f"Sandbox outbox:   {simulator_url}/sandbox/outbox   (OTP codes and e-mails land here)")
         click.echo(f"BFF:              {bff_url}   (API key of the demo host app: demo-his-api-key)")
         click.echo("Demo clients:     demo-clinic, demo-pharmacy, demo-hospital (secret: <client>-secret)")
+        click.echo(f"Logs:             {logs}")
         click.echo("Press Ctrl+C to stop.")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
