@@ -1,5 +1,6 @@
 """A faithful local stand-in for Osigu's API: the demo's and the tests' upstream."""
 
+import functools
 import os
 import secrets
 
@@ -80,8 +81,9 @@ def create_app(test_config=None):
     return app
 
 
+@functools.cache
 def load_openapi():
-    """Read the OpenAPI document that describes this simulator."""
+    """Read (once) the OpenAPI document that describes this simulator."""
     with open(os.path.join(os.path.dirname(__file__), "openapi.yaml"), encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
