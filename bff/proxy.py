@@ -8,15 +8,16 @@ from .errors import ApiError
 bp = Blueprint("proxy", __name__, url_prefix="/v1/osigu")
 
 # What a host app may reach; OAuth, the sandbox tools and anything new stay closed until listed.
-ALLOWED_PREFIXES = ("medical-catalogs/", "arc/", "ehr/", "dispensing/", "v3/settlements")
+ALLOWED_PREFIXES = ("medical-catalogs/", "arc/", "ehr/", "dispensing/", "v3/settlements/")
 REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "Idempotency-Key")
 RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Retry-After", "Idempotent-Replayed")
 STREAM_CHUNK = 64 * 1024
 
 
 def _allowed(path):
+    """Match whole path segments (so v3/settlements-admin is not v3/settlements), with no .. or //."""
     segments = path.split("/")
-    return path.startswith(ALLOWED_PREFIXES) and ".." not in segments and "" not in segments[:-1]
+    return (path + "/").startswith(ALLOWED_PREFIXES) and ".." not in segments and "" not in segments[:-1]
 
 
 @bp.route("/<path:path>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
@@ -25,7 +26,7 @@ def forward(path):
     host_app = host_apps.authenticate()
     if not _allowed(path):
         raise ApiError(403, "BFF-PROXY-PATH", f"/{path} is not an Osigu API the proxy forwards.",
-                       {"allowed_prefixes": [f"/{prefix}" for prefix in ALLOWED_PREFIXES]})
+                       {"allowed_prefixes": [f"/{prefix.rstrip('/')}" for prefix in ALLOWED_PREFIXES]})
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
     upstream = host_apps.upstream_for(host_app).request(
         request.method, "/" + path, params=list(request.args.items(multi=True)),

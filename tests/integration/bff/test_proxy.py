@@ -31,7 +31,7 @@ def test_each_host_app_acts_as_its_own_tenant(host):
 
 
 @pytest.mark.parametrize("path", ["v1/oauth/token", "sandbox/v1/reset", "openapi.json", "ehr/../sandbox/v1/reset",
-                                  "arc//v1/products", "healthz"])
+                                  "arc//v1/products", "healthz", "v3/settlements-admin", "arcade"])
 def test_paths_outside_the_allow_list_are_refused(host, path):
     response = host.post(f"/v1/osigu/{path}")
     assert response.status_code in (403, 404)
@@ -72,3 +72,8 @@ def test_a_body_over_the_limit_is_413(host, bff_app):
     response = host.post("/v1/osigu/ehr/v1/patients", data=b"x" * (bff_app.config["MAX_CONTENT_LENGTH"] + 1),
                          headers={"Content-Type": "application/json"})
     assert response.status_code == 413 and response.json()["error_code"] == "BFF-413"
+
+
+def test_settlements_are_reachable_at_the_exact_prefix(host):
+    response = host.get("/v1/osigu/v3/settlements")
+    assert response.status_code == 200 and response.json()["data"] == []
