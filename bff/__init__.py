@@ -6,7 +6,7 @@ from flask import Flask
 
 from . import config as settings
 from . import outbox
-from .db import db
+from .db import db, init_db
 from .errors import register_error_handlers
 from .health import bp as health_bp
 from .i18n import init_i18n
@@ -38,7 +38,7 @@ def create_app(test_config=None):
     app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    db.init_app(app)
+    init_db(app)
     register_error_handlers(app)
     init_security(app)
     init_i18n(app)

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, String, Text, UniqueConstraint, event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -25,14 +24,20 @@ def aware(moment):
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, _record):
     """WAL lets readers work beside the one writer; busy_timeout makes writers wait instead of failing."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def init_db(app):
+    """Bind the database to app, tuning its own engine (not every engine in the process) when it is SQLite."""
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _tune_sqlite)
 
 
 class WidgetSession(db.Model):

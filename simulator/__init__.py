@@ -11,7 +11,7 @@ from . import background, storage
 from .authorizations import bp as authorizations_bp
 from .catalogs import bp as catalogs_bp
 from .claims import bp as claims_bp
-from .db import db
+from .db import init_db
 from .dispensing import bp as dispensing_bp
 from .errors import register_error_handlers
 from .faults import bp as faults_bp
@@ -64,7 +64,7 @@ def create_app(test_config=None):
         raise ValueError("SIM_WEBHOOK_URL is set without SIM_WEBHOOK_SECRET (a Standard Webhooks whsec_... secret).")
     os.makedirs(app.instance_path, exist_ok=True)
 
-    db.init_app(app)
+    init_db(app)
     init_oauth(app)
     init_limits(app)
     init_faults(app)
