@@ -6,6 +6,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import db, utcnow
+from .dispensing import Verifiable
 
 
 class Sponsor(db.Model):
@@ -38,7 +39,7 @@ class Beneficiary(db.Model):
     email: Mapped[str | None] = mapped_column(String(200))
 
 
-class Preauthorization(db.Model):
+class Preauthorization(Verifiable, db.Model):
     """A two-phase request: initiated, given indications and documents in any order, then completed."""
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -54,9 +55,6 @@ class Preauthorization(db.Model):
     products: Mapped[list] = mapped_column(JSON)  # [{"product_code", "quantity"}]
     diagnoses: Mapped[list] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
-    verification_methods: Mapped[str] = mapped_column(String(40), default="")
-    verified_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
-    verified_by: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
@@ -66,11 +64,6 @@ class Preauthorization(db.Model):
     authorizations: Mapped[list["Authorization"]] = relationship(order_by="Authorization.group_no")
     challenges = relationship("VerificationChallenge", order_by="VerificationChallenge.created_at",
                               cascade="all, delete-orphan")
-
-    @property
-    def methods(self):
-        """List the verification methods that satisfy this request."""
-        return self.verification_methods.split() if self.verification_methods else []
 
     @property
     def contact(self):

@@ -14,7 +14,21 @@ VOIDED = "VOIDED"
 OPEN_STATUSES = (STARTED, PENDING_VERIFICATION)
 
 
-class Dispensation(db.Model):
+class Verifiable:
+    """What verification.py needs of a subject: the methods that satisfy it, and whether one did."""
+
+    # Space-separated methods (OTP, BIOMETRIC); empty when no verification is required.
+    verification_methods: Mapped[str] = mapped_column(String(40), default="")
+    verified_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+    verified_by: Mapped[str | None] = mapped_column(String(12))
+
+    @property
+    def methods(self):
+        """List the verification methods that satisfy this subject."""
+        return self.verification_methods.split() if self.verification_methods else []
+
+
+class Dispensation(Verifiable, db.Model):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
     provider = relationship("Provider")
@@ -26,10 +40,6 @@ class Dispensation(db.Model):
     authorization_id: Mapped[str | None] = mapped_column(ForeignKey("authorization.id"))
     authorization = relationship("Authorization")
     status: Mapped[str] = mapped_column(String(24), default=STARTED)
-    # Which verification methods satisfy this dispensation; empty when none is required.
-    verification_methods: Mapped[str] = mapped_column(String(40), default="")
-    verified_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
-    verified_by: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
@@ -41,11 +51,6 @@ class Dispensation(db.Model):
     challenges: Mapped[list["VerificationChallenge"]] = relationship(
         order_by="VerificationChallenge.created_at", cascade="all, delete-orphan"
     )
-
-    @property
-    def methods(self):
-        """List the verification methods that satisfy this dispensation."""
-        return self.verification_methods.split() if self.verification_methods else []
 
     @property
     def contact(self):
