@@ -4,24 +4,36 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ENVIRONMENTS = {
     "local": "http://127.0.0.1:8070",
     "sandbox": "https://sandbox.osigu.com",
     "production": "https://api.osigu.com",
 }
-# Zero-configuration demo values, used only when OSIGU_ENV=local. They match the simulator's seed.
+PRESCRIPTION_VERSIONS = ("v1", "v1.1", "v2")  # v1.1: markets that mandate consent; v2: Spain's repository
+# The simulator's sandbox-only signing key, certified for demo-hospital; used only when OSIGU_ENV=local.
+DEMO_SIGNING_KEY = Path(__file__).resolve().parents[1] / "simulator" / "seed" / "demo_signing_key.pem"
+DEMO_ORIGINS = ["http://127.0.0.1:8090", "http://localhost:8090"]
+DEMO_CALLBACK = {
+    "callback_url": "http://127.0.0.1:8090/osigu/callbacks",
+    "callback_secret": "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE=",
+}
+# Zero-configuration demo values, used only when OSIGU_ENV=local. They match the simulator's seed:
+# one demo host app per prescription market, all on the example host app's origins.
 LOCAL_DEFAULTS = {
     "OSIGU_CLIENT_ID": "demo-hospital",
     "OSIGU_CLIENT_SECRET": "demo-hospital-secret",
     "OSIGU_WEBHOOK_SECRET": "whsec_bG9jYWwtZGVtby13ZWJob29rLXNlY3JldC0wMQ==",
-    "BFF_HOST_APPS": json.dumps([{
-        "id": "demo-his",
-        "api_key": "demo-his-api-key",
-        "origins": ["http://127.0.0.1:8090", "http://localhost:8090"],
-        "callback_url": "http://127.0.0.1:8090/osigu/callbacks",
-        "callback_secret": "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE=",
-    }]),
+    "OSIGU_NATIONAL_REPOSITORY_ID": "ES-RNR-0000001",
+    "OSIGU_SIGNING_KEY_FILE": str(DEMO_SIGNING_KEY),
+    "BFF_HOST_APPS": json.dumps([
+        {"id": "demo-his", "api_key": "demo-his-api-key", "origins": DEMO_ORIGINS, **DEMO_CALLBACK},
+        {"id": "demo-his-eu", "api_key": "demo-his-eu-api-key", "origins": DEMO_ORIGINS,
+         "prescription_version": "v1.1", **DEMO_CALLBACK},
+        {"id": "demo-his-es", "api_key": "demo-his-es-api-key", "origins": DEMO_ORIGINS,
+         "prescription_version": "v2", **DEMO_CALLBACK},
+    ]),
 }
 
 
@@ -40,6 +52,9 @@ class HostApp:
     callback_secret: str | None = field(default=None, repr=False)
     osigu_client_id: str | None = None
     osigu_client_secret: str | None = field(default=None, repr=False)
+    prescription_version: str = "v1"
+    national_repository_id: str | None = None
+    signing_key_file: str | None = None
 
 
 def _origin_ok(origin):
@@ -60,7 +75,8 @@ def parse_host_apps(raw):
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item[k] for k in ("id", "api_key")):
             raise ConfigError(f"{where} needs an 'id' and an 'api_key'.")
         unknown = set(item) - {"id", "api_key", "origins", "callback_url", "callback_secret",
-                               "osigu_client_id", "osigu_client_secret"}
+                               "osigu_client_id", "osigu_client_secret", "prescription_version",
+                               "national_repository_id", "signing_key_file"}
         if unknown:
             raise ConfigError(f"{where} has unknown fields: {', '.join(sorted(unknown))}.")
         origins = item.get("origins")
@@ -76,10 +92,14 @@ def parse_host_apps(raw):
             raise ConfigError(f"{where}: callback_url and callback_secret (whsec_...) go together.")
         if bool(item.get("osigu_client_id")) != bool(item.get("osigu_client_secret")):
             raise ConfigError(f"{where}: osigu_client_id and osigu_client_secret go together.")
+        if item.get("prescription_version", "v1") not in PRESCRIPTION_VERSIONS:
+            raise ConfigError(f"{where}.prescription_version must be one of {', '.join(PRESCRIPTION_VERSIONS)}.")
         apps.append(HostApp(
             id=item["id"], api_key=item["api_key"], origins=tuple(origins),
             callback_url=item.get("callback_url"), callback_secret=item.get("callback_secret"),
             osigu_client_id=item.get("osigu_client_id"), osigu_client_secret=item.get("osigu_client_secret"),
+            prescription_version=item.get("prescription_version", "v1"),
+            national_repository_id=item.get("national_repository_id"), signing_key_file=item.get("signing_key_file"),
         ))
     if len({app.id for app in apps}) != len(apps):
         raise ConfigError("BFF_HOST_APPS has two host apps with the same id.")
@@ -116,6 +136,8 @@ def from_environment(environ=None):
         "SECRET_KEY": environ.get("BFF_SECRET_KEY") or secrets.token_hex(32),
         "HOST_APPS": parse_host_apps(environ.get("BFF_HOST_APPS") or "null"),
         "SESSION_TTL_SECONDS": _seconds(environ, "BFF_SESSION_TTL_SECONDS", 30 * 60),
+        "OSIGU_NATIONAL_REPOSITORY_ID": environ.get("OSIGU_NATIONAL_REPOSITORY_ID"),
+        "OSIGU_SIGNING_KEY_FILE": environ.get("OSIGU_SIGNING_KEY_FILE"),
     }
     if environ.get("BFF_DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = environ["BFF_DATABASE_URL"]
@@ -132,5 +154,19 @@ def check(config):
     if without_credentials:
         raise ConfigError(f"Host apps {', '.join(without_credentials)} have no Osigu credentials: set "
                           "OSIGU_CLIENT_ID/OSIGU_CLIENT_SECRET, or give them osigu_client_id/osigu_client_secret.")
+    for app in config["HOST_APPS"]:
+        if app.prescription_version == "v2":
+            _check_v2_certification(app, config)
     if config["OSIGU_ENV"] == "production" and config["OSIGU_BASE_URL"].startswith("http://"):
         raise ConfigError("OSIGU_BASE_URL must be https in production.")
+
+
+def _check_v2_certification(app, config):
+    """A v2 (Spain) host app needs its provider's repository id and a readable P-256 signing key."""
+    repository_id = app.national_repository_id or config["OSIGU_NATIONAL_REPOSITORY_ID"]
+    key_file = app.signing_key_file or config["OSIGU_SIGNING_KEY_FILE"]
+    if not repository_id or not key_file:
+        raise ConfigError(f"Host app {app.id} prescribes v2 (Spain): set OSIGU_NATIONAL_REPOSITORY_ID and "
+                          "OSIGU_SIGNING_KEY_FILE, or its national_repository_id and signing_key_file.")
+    if not os.access(key_file, os.R_OK):
+        raise ConfigError(f"Host app {app.id}: the signing key file {key_file} cannot be read.")

@@ -110,16 +110,21 @@ def load_session(token, widget):
     return session
 
 
+def session_from_header(widget):
+    """Load the session for widget named by this request's session header; 401 when there is none."""
+    token = request.headers.get(HEADER)
+    if not token:
+        raise ApiError(401, "SESSION_MISSING", f"Send the widget session in the {HEADER} header.")
+    return load_session(token, widget)
+
+
 def require_widget_session(widget):
     """Decorate a widget view: it runs only with a valid session for widget, sent in the session header."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            token = request.headers.get(HEADER)
-            if not token:
-                raise ApiError(401, "SESSION_MISSING", f"Send the widget session in the {HEADER} header.")
-            g.widget_session = load_session(token, widget)
+            g.widget_session = session_from_header(widget)
             return view(*args, **kwargs)
 
         return wrapper
@@ -129,6 +134,8 @@ def require_widget_session(widget):
 
 def bind(kind, upstream_id):
     """Record that the current session created (or was given) an upstream object; the caller commits."""
+    if _owner(kind, upstream_id) == g.widget_session.id:
+        return  # a replayed request binding what this session already owns
     db.session.add(SessionObject(session_id=g.widget_session.id, host_app_id=g.widget_session.host_app_id,
                                  kind=kind, upstream_id=upstream_id))
     try:
@@ -140,7 +147,10 @@ def bind(kind, upstream_id):
 
 def require_own(kind, upstream_id):
     """Refuse (404, as if it did not exist) an upstream object the current session does not own."""
-    owned = db.session.scalar(db.select(SessionObject.id).filter_by(
-        kind=kind, upstream_id=upstream_id, session_id=g.widget_session.id))
-    if owned is None:
+    if _owner(kind, upstream_id) != g.widget_session.id:
         raise ApiError(404, "BFF-404", "Not found.")
+
+
+def _owner(kind, upstream_id):
+    """Return the id of the session that owns an upstream object, or None."""
+    return db.session.scalar(db.select(SessionObject.session_id).filter_by(kind=kind, upstream_id=upstream_id))

@@ -22,6 +22,10 @@ STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES = (429, 502, 503, 504)
 # (connect, read) seconds. Osigu answers in well under a second; a slow upstream must not hold workers.
 DEFAULT_TIMEOUT = (3.05, 15)
+# Osigu's answer to a request whose Idempotency-Key is still being processed (a concurrent double click):
+# waiting and sending it again gets the first request's response.
+IN_PROGRESS = (409, "000-409")
+IN_PROGRESS_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
 # Used when a token response has no expires_in: Authlib would otherwise never refresh it.
 FALLBACK_TOKEN_LIFETIME = 300
 TOKEN_REFRESH_FRACTION = 5 / 6
@@ -113,12 +117,24 @@ class UpstreamClient:
         """Send one request to Osigu and return the response; raise UpstreamError unless it is 2xx.
 
         A state-changing request always carries an Idempotency-Key (pass one that is stable across
-        retries of the same user action); a 401 refetches the token and retries once.
+        retries of the same user action); a 401 refetches the token and retries once; a key still being
+        processed upstream is waited for (briefly) and sent again, which replays the first response.
         """
         method = method.upper()
         headers = dict(headers or {})
         if method in STATE_CHANGING_METHODS:
             headers.setdefault("Idempotency-Key", idempotency_key or str(uuid.uuid4()))
+        for wait in IN_PROGRESS_WAITS:
+            try:
+                return self._send(method, path, params, json, data, headers, stream)
+            except UpstreamError as error:
+                if (error.status, error.error_code) != IN_PROGRESS:
+                    raise
+                time.sleep(wait)  # the first request with this key is still running upstream
+        return self._send(method, path, params, json, data, headers, stream)
+
+    def _send(self, method, path, params, json, data, headers, stream):
+        """Send once (refetching the token and resending once on a 401); raise UpstreamError unless 2xx."""
         for attempt in (1, 2):
             token = self.access_token()
             headers["Authorization"] = f"Bearer {token}"

@@ -5,6 +5,7 @@
   var PROTOCOL = 1;
   var SESSION_HEADER = "X-Osigu-Session";
   var body = document.body;
+  var failure = document.getElementById("widget-failure");
   var hostOrigin = body.dataset.hostOrigin;
   var channel = body.dataset.channel;
   var widget = body.dataset.widget;
@@ -12,6 +13,15 @@
   var started = false;
   var lastHeight = -1;
   var retryAfterRenewal = null; // the request the expired session refused, sent again with the new token
+  var currentStep = null;
+  // The documented theme variables and the values each accepts; anything else is ignored.
+  var THEME = {
+    primary_color: ["--osigu-primary", /^#[0-9a-fA-F]{6}$/],
+    text_color: ["--osigu-text", /^#[0-9a-fA-F]{6}$/],
+    background_color: ["--osigu-background", /^#[0-9a-fA-F]{6}$/],
+    font_family: ["--osigu-font", /^[A-Za-z0-9 ,'-]{1,100}$/],
+    radius: ["--osigu-radius", /^\d{1,2}(px|rem)$/]
+  };
 
   function post(type, data) {
     var message = { osigu: PROTOCOL, channel: channel, type: type, widget: widget, data: data || {} };
@@ -26,6 +36,17 @@
     }
   }
 
+  // CSSOM, not a style attribute: the page's CSP allows no inline styles.
+  function applyTheme(theme) {
+    if (!theme || typeof theme !== "object") return;
+    Object.keys(THEME).forEach(function (name) {
+      var value = theme[name];
+      if (typeof value === "string" && THEME[name][1].test(value)) {
+        document.documentElement.style.setProperty(THEME[name][0], value);
+      }
+    });
+  }
+
   function start() {
     htmx.ajax("GET", body.dataset.startUrl, { target: "#widget", swap: "innerHTML" });
   }
@@ -37,6 +58,7 @@
     if ((message.type === "init" || message.type === "token") && message.data && message.data.token) {
       token = String(message.data.token);
       if (message.type === "init") {
+        applyTheme(message.data.theme); // the session's own theme, when its first step arrives, wins
         start();
       } else if (retryAfterRenewal) {
         var retry = retryAfterRenewal;
@@ -53,15 +75,30 @@
   });
 
   // htmx events hold DOM nodes: copy plain fields before posting anything.
-  body.addEventListener("htmx:afterSwap", function () {
+  body.addEventListener("htmx:afterSwap", function (event) {
     var step = document.querySelector("#widget [data-osigu-step]");
-    if (!step) return;
+    if (!step || event.detail.target.id !== "widget") return;
+    failure.hidden = true;
+    try { applyTheme(JSON.parse(step.dataset.osiguTheme || "{}")); } catch (ignored) { /* no theme */ }
     if (!started) {
       started = true; // however the first step arrived (first try, or retried after a renewal)
       post("ready", {});
     }
-    post("step", { step: step.dataset.osiguStep });
+    var name = step.dataset.osiguStep;
+    // Keyboard and screen-reader users land on the new step's heading, or back on the field they were using.
+    var focus = name !== currentStep && currentStep !== null ? step.querySelector("[data-osigu-heading]")
+      : step.querySelector("[aria-invalid=true]") || step.querySelector("[data-osigu-focus]");
+    if (focus && currentStep !== null) focus.focus();
+    if (name !== currentStep) post("step", { step: name });
+    currentStep = name;
   });
+
+  // Outcomes the server announces in HX-Trigger: only their plain data crosses to the host.
+  body.addEventListener("osigu:success", function (event) { post("success", event.detail.outcome); });
+  body.addEventListener("osigu:exit", function (event) {
+    post("exit", { reason: String(event.detail.reason), step: String(event.detail.step) });
+  });
+  body.addEventListener("osigu:error", function (event) { post("error", event.detail.error); });
 
   body.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
@@ -74,6 +111,8 @@
       post("session_expired", {});
       return;
     }
+    failure.textContent = failure.dataset.message;
+    failure.hidden = false;
     post("error", { code: error.error_code || "HTTP_" + xhr.status, message: error.message || "",
                     retryable: !!error.retryable });
   });

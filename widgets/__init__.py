@@ -1,21 +1,28 @@
 """The widgets: a shared shell (the page inside the iframe) and one package per widget.
 
 A widget package registers the endpoint of its first step with register_start(); the shell
-loads it once embed.js has handed over the session token.
+loads it once embed.js has handed over the session token. Every step URL answers a plain page
+load with the shell and an htmx request with the step's fragment (see widget_view).
 """
 
+import functools
+import json
 import re
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory, url_for
+from flask_babel import format_date, format_decimal
+from flask_htmx import HTMX
 
 from bff import host_apps
 from bff.errors import ApiError
 from bff.security import widget_page_policy
-from bff.sessions import WIDGETS
+from bff.sessions import WIDGETS, session_from_header
 
 ROOT = Path(__file__).resolve().parents[1]  # embed.js and static/ live at the repository root
 bp = Blueprint("widgets", __name__, template_folder="templates")
+htmx = HTMX()
 CHANNEL = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -40,21 +47,48 @@ def static_file(filename):
 
 @bp.get("/widgets/<widget>/")
 def shell(widget):
-    """The page inside the iframe: framed only by the host origin it names, and only if registered."""
+    """The page inside the iframe, starting at the widget's first step (or wherever its session was)."""
     if widget not in WIDGETS:
         abort(404)
+    start_endpoint = current_app.extensions["widgets.start"].get(widget)
+    if start_endpoint is None:
+        abort(404)
+    return shell_page(widget, url_for(start_endpoint))
+
+
+def shell_page(widget, start_url):
+    """Render the shell: framed only by the host origin it names, and only if that origin is registered."""
     origin, channel = request.args.get("origin", ""), request.args.get("channel", "")
     locale = request.args.get("locale") if request.args.get("locale") in ("es", "en") else "es"
     g.locale = locale
     if origin not in registered_origins() or not CHANNEL.match(channel):
         # Nobody may frame this refusal; the host sees LOAD_TIMEOUT and its console says why.
         return render_template("widgets/refused.html", locale=locale), 400
-    start_endpoint = current_app.extensions["widgets.start"].get(widget)
-    if start_endpoint is None:
-        abort(404)
     html = render_template("widgets/shell.html", widget=widget, origin=origin, channel=channel, locale=locale,
-                           start_url=url_for(start_endpoint))
+                           start_url=start_url)
     return html, 200, {"Content-Security-Policy": widget_page_policy((origin,))}
+
+
+def widget_view(widget):
+    """Decorate a step view: a plain page load gets the shell, an htmx request needs the session and its page."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if request.method == "GET" and not htmx:
+                return shell_page(widget, request.path)
+            g.widget_session = session_from_header(widget)
+            require_page_origin()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def theme_json():
+    """The session's validated theme, for widget.js to apply as CSS variables (no inline style needed)."""
+    return json.dumps(g.widget_session.theme, separators=(",", ":"))
 
 
 def require_page_origin():
@@ -69,6 +103,13 @@ def register_start(app, widget, endpoint):
 
 
 def init_widgets(app):
-    """Register the shell (and, as they land, the widget packages)."""
+    """Register the shell and the widget packages."""
+    from .prescription import init_prescription
+
     app.extensions["widgets.start"] = {}
+    htmx.init_app(app)
+    # Dates and numbers in templates follow the session's locale (Flask-Babel picks it).
+    app.jinja_env.globals.update(theme_json=theme_json, format_date=format_date, format_decimal=format_decimal)
+    app.jinja_env.filters["todate"] = date.fromisoformat
     app.register_blueprint(bp)
+    init_prescription(app)

@@ -23,11 +23,13 @@ def bff_app(make_bff, postgres_database):
 
 
 def test_the_bff_runs_on_postgres(bff_app, bff_url, new_session, callback_receiver):
-    token = new_session("dispensing")
+    token, other_token = new_session("dispensing"), new_session("dispensing")
     with bff_app.test_request_context():
         g.widget_session = sessions.load_session(token, "dispensing")
         sessions.bind("dispensation", "dsp_pg")
         db.session.commit()
+        sessions.bind("dispensation", "dsp_pg")  # a replayed request: already this session's
+        g.widget_session = sessions.load_session(other_token, "dispensing")
         with pytest.raises(Exception, match="already belongs"):
             sessions.bind("dispensation", "dsp_pg")
 

@@ -14,7 +14,9 @@ SANDBOX = {"OSIGU_ENV": "sandbox", "BFF_SECRET_KEY": "s" * 32, "OSIGU_CLIENT_ID"
 def test_local_needs_no_configuration():
     config = from_environment({})
     assert config["OSIGU_BASE_URL"] == "http://127.0.0.1:8070"
-    assert config["HOST_APPS"][0].id == "demo-his"
+    # One demo host app per prescription market; Spain's (v2) signs with the simulator's demo key.
+    assert [(app.id, app.prescription_version) for app in config["HOST_APPS"]] == [
+        ("demo-his", "v1"), ("demo-his-eu", "v1.1"), ("demo-his-es", "v2")]
 
 
 def test_sandbox_uses_osigus_sandbox_url():
@@ -38,6 +40,10 @@ def test_sandbox_uses_osigus_sandbox_url():
     ({"OSIGU_CLIENT_ID": "", "OSIGU_CLIENT_SECRET": ""}, "have no Osigu credentials"),
     ({"OSIGU_ENV": "production", "OSIGU_BASE_URL": "http://api.osigu.com"}, "https in production"),
     ({"BFF_SESSION_TTL_SECONDS": "5"}, "between 60 and 86400"),
+    ({"BFF_HOST_APPS": json.dumps([APP | {"prescription_version": "v3"}])}, "must be one of v1, v1.1, v2"),
+    ({"BFF_HOST_APPS": json.dumps([APP | {"prescription_version": "v2"}])}, "set OSIGU_NATIONAL_REPOSITORY_ID"),
+    ({"BFF_HOST_APPS": json.dumps([APP | {"prescription_version": "v2"}]), "OSIGU_NATIONAL_REPOSITORY_ID": "ES-1",
+      "OSIGU_SIGNING_KEY_FILE": "/nonexistent/key.pem"}, "cannot be read"),
 ])
 def test_bad_settings_are_refused_with_a_clear_message(change, words):
     with pytest.raises(ConfigError, match=words):

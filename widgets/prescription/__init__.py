@@ -1,0 +1,15 @@
+"""The e-prescription widget (seed 004): patient, diagnoses, medications, consent, review, issue."""
+
+from flask import Blueprint
+
+bp = Blueprint("prescription", __name__, url_prefix="/widgets/prescription", template_folder="templates")
+
+
+def init_prescription(app):
+    """Register the widget's steps and tell the shell where it starts."""
+    from widgets import register_start
+
+    from . import diagnoses, issue, medications, patient  # noqa: F401  (they add their routes to bp)
+
+    app.register_blueprint(bp)
+    register_start(app, "prescription", "prescription.resume")

@@ -1,0 +1,63 @@
+"""Step 2, the diagnoses: ICD-10, searched as the doctor types; several allowed."""
+
+from flask import render_template, request
+
+from bff.upstream import UpstreamError
+
+from . import bp
+from .flow import draft, render_step, renders, show, step_view, upstream, upstream_alert
+
+MAX_DIAGNOSES = 10  # what Osigu accepts on one prescription
+RESULTS_SHOWN = 8
+
+
+@renders("diagnoses")
+def render_diagnoses(status=200, alert=None):
+    """Render the diagnoses step."""
+    return render_step("diagnoses", status, alert, max_diagnoses=MAX_DIAGNOSES)
+
+
+@bp.get("/diagnoses")
+@step_view
+def diagnoses_step():
+    """Show the diagnoses step."""
+    return show("diagnoses")
+
+
+@bp.get("/diagnoses/search")
+@step_view
+def search_diagnoses():
+    """Search ICD-10 by code, words or a common synonym (cephalgia, cefalea...)."""
+    query = request.args.get("q", "").strip()
+    results, alert = [], None
+    if len(query) >= 2:
+        try:
+            results = upstream().get_json("/medical-catalogs/v1/diagnoses", query=query,
+                                          page_size=RESULTS_SHOWN)["data"]
+        except UpstreamError as error:
+            alert = upstream_alert(error)
+    chosen = {item["diagnosis_code"] for item in draft().diagnoses}
+    return render_template("prescription/_diagnosis_results.html", results=results, query=query, chosen=chosen,
+                           alert=alert, full=len(chosen) >= MAX_DIAGNOSES)
+
+
+@bp.post("/diagnoses/add")
+@step_view
+def add_diagnosis():
+    """Add the diagnosis the doctor picked (its description as Osigu gave it)."""
+    current = draft()
+    code, description = request.form.get("diagnosis_code", ""), request.form.get("description", "")
+    known = {item["diagnosis_code"] for item in current.diagnoses}
+    if code and code not in known and len(known) < MAX_DIAGNOSES:
+        current.diagnoses = [*current.diagnoses, {"diagnosis_code": code, "description": description[:300]}]
+    return show("diagnoses")
+
+
+@bp.post("/diagnoses/remove")
+@step_view
+def remove_diagnosis():
+    """Remove a diagnosis from the prescription."""
+    current = draft()
+    code = request.form.get("diagnosis_code")
+    current.diagnoses = [item for item in current.diagnoses if item["diagnosis_code"] != code]
+    return show("diagnoses")

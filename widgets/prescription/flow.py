@@ -1,0 +1,167 @@
+"""The doctor's draft and the order of the steps: reloading the iframe resumes where the doctor was."""
+
+import hashlib
+import json
+
+from flask import g, render_template
+from flask_babel import gettext as _
+from flask_htmx import make_response
+from sqlalchemy import JSON, Boolean, DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bff import host_apps
+from bff.db import db, utcnow
+from widgets import widget_view
+
+from . import bp
+
+
+class PrescriptionDraft(db.Model):
+    """What the doctor has chosen so far in one widget session, and the prescription once issued."""
+
+    __tablename__ = "bff_prescription_draft"
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step: Mapped[str] = mapped_column(String(20), default="patient")
+    patient: Mapped[dict | None] = mapped_column(JSON)
+    diagnoses: Mapped[list] = mapped_column(JSON, default=list)
+    lines: Mapped[list] = mapped_column(JSON, default=list)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[dict | None] = mapped_column(JSON)
+    updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+def host_app():
+    """The host app whose session this is."""
+    return host_apps.by_id(g.widget_session.host_app_id)
+
+
+def version():
+    """The prescription version the host app's market requires: v1, v1.1 (consent) or v2 (Spain)."""
+    return host_app().prescription_version
+
+
+def upstream():
+    """The Osigu client for this session's tenant."""
+    return host_apps.upstream_for(host_app())
+
+
+def idempotency_key(action, body):
+    """One key per session, action and body: a retry replays, a corrected body is a new request."""
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
+    return f"{action}-{g.widget_session.id}-{digest}"
+
+
+def steps():
+    """The steps of this session's flow, in order."""
+    middle = ["consent"] if version() == "v1.1" else []
+    return ["patient", "diagnoses", "medications", *middle, "review"]
+
+
+def draft():
+    """This session's draft, made on first use."""
+    found = db.session.get(PrescriptionDraft, g.widget_session.id)
+    if found is None:
+        found = PrescriptionDraft(session_id=g.widget_session.id, diagnoses=[], lines=[])
+        db.session.add(found)
+    return found
+
+
+def first_unfinished(current):
+    """The first step whose input is still missing (the review, when nothing is)."""
+    if not current.patient:
+        return "patient"
+    if not current.diagnoses:
+        return "diagnoses"
+    if not current.lines:
+        return "medications"
+    if version() == "v1.1" and not current.consent:
+        return "consent"
+    return "review"
+
+
+def allowed_step(current, wanted):
+    """The step to show for wanted: itself when everything before it is done, else the first unfinished one."""
+    if current.outcome:
+        return "done"
+    order = steps()
+    limit = first_unfinished(current)
+    if wanted not in order or order.index(wanted) > order.index(limit):
+        return limit
+    return wanted
+
+
+def render_step(step, status=200, alert=None, **context):
+    """Render one step's template (saving it as where the doctor is); an alert is also reported to the host."""
+    current = draft()
+    current.step = step
+    db.session.commit()
+    order = steps()
+    html = render_template(f"prescription/{step}.html", step=step, draft=current, steps=order, alert=alert,
+                           position=order.index(step) + 1 if step in order else None, version=version(),
+                           **context)
+    trigger = {"osigu:error": {"error": error_event(alert)}} if alert else None
+    return make_response(html, status, trigger=trigger)
+
+
+def error_event(alert):
+    """What the host app hears of an error shown in the widget: its code, message and whether to retry."""
+    return {"code": alert["code"], "message": str(alert["message"]), "retryable": alert["retryable"]}
+
+
+def step_view(view):
+    """A prescription step: session and page checked, rendered as the shell on a plain page load."""
+    return widget_view("prescription")(view)
+
+
+def upstream_alert(error):
+    """Say what went wrong upstream and what to do next, in the doctor's language (shown in place, with a 422)."""
+    if error.status >= 500 or error.status == 429:
+        message = _("Osigu is not answering right now. Nothing you entered is lost: try again in a moment.")
+        return {"message": message, "code": error.error_code, "retryable": True}
+    known = {
+        "081-101": _("This patient no longer exists in Osigu. Look the patient up again."),
+        "081-102": _("A patient with this document already exists with other details. Look them up instead."),
+        "081-110": _("This prescription needs the patient's consent to process their data."),
+        "081-111": _("A medication is not registered by your provider. Remove it, or ask your administrator "
+                     "to register it first."),
+        "081-112": _("A diagnosis is not a valid ICD-10 code. Remove it and search again."),
+        "081-113": _("The signature did not match the prescription. Review it and issue it again."),
+        "081-114": _("Osigu did not accept your provider's signature. Ask your administrator to check the "
+                     "signing key."),
+        "081-115": _("Your provider is not certified with Spain's national repository. Ask your administrator."),
+        "081-121": _("The patient has no e-mail address on file. Type one to send the prescription to."),
+    }
+    message = known.get(error.error_code, _("Osigu could not do this: %(reason)s", reason=error.message))
+    return {"message": message, "code": error.error_code, "retryable": False}
+
+
+STEP_RENDERERS = {}
+
+
+def renders(step):
+    """Register the function that renders a step with everything its template needs."""
+
+    def decorator(function):
+        STEP_RENDERERS[step] = function
+        return function
+
+    return decorator
+
+
+def show(step):
+    """Render the step the draft allows for step (an earlier one when input is missing)."""
+    return STEP_RENDERERS[allowed_step(draft(), step)]()
+
+
+@bp.get("/resume")
+@step_view
+def resume():
+    """Show the step the doctor was on (the first step, for a new session)."""
+    from .patient import patient_from_context
+
+    current = draft()
+    if current.patient is None and g.widget_session.context.get("patient"):
+        current.patient = patient_from_context(g.widget_session.context["patient"])
+        if current.patient:
+            current.step = "diagnoses"
+    return show(current.step)

@@ -1,0 +1,171 @@
+"""The last steps: consent (v1.1), review, issuing exactly once, and the prescription once it exists."""
+
+import json
+from datetime import datetime
+
+from flask import current_app, g, render_template, request
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_htmx import make_response
+
+from bff import sessions
+from bff.db import db
+from bff.upstream import UpstreamError
+
+from . import bp, posology, signing
+from .flow import (
+    draft,
+    first_unfinished,
+    host_app,
+    idempotency_key,
+    render_step,
+    renders,
+    show,
+    step_view,
+    upstream,
+    upstream_alert,
+    version,
+)
+
+PATHS = {"v1": "/ehr/v1/prescriptions", "v1.1": "/ehr/v1.1/prescriptions", "v2": "/ehr/v2/prescriptions"}
+
+
+@renders("consent")
+def render_consent(status=200, alert=None):
+    """Render the patient-data consent step (v1.1 markets)."""
+    return render_step("consent", status, alert)
+
+
+@renders("review")
+def render_review(status=200, alert=None):
+    """Render the review step."""
+    return render_step("review", status, alert, describe=posology.describe)
+
+
+@renders("done")
+def render_done(status=200, alert=None, sent_to=None):
+    """Render the prescription that was issued."""
+    outcome = draft().outcome
+    created = format_datetime(datetime.fromisoformat(outcome["created_at"].replace("Z", "+00:00")), "medium")
+    return render_step("done", status, alert, outcome=outcome, created=created, sent_to=sent_to,
+                       download_url=_download_url(outcome["prescription_id"]))
+
+
+@bp.get("/consent")
+@step_view
+def consent_step():
+    """Show the consent step."""
+    return show("consent")
+
+
+@bp.post("/consent")
+@step_view
+def give_consent():
+    """Record that the patient consents to the processing of their data."""
+    current = draft()
+    current.consent = request.form.get("patient_data_consent") == "yes"
+    if not current.consent:
+        message = _("Without the patient's consent the prescription cannot be issued in this market.")
+        return render_consent(422, {"message": message, "code": "CONSENT_REQUIRED", "retryable": False})
+    return show("review")
+
+
+@bp.get("/review")
+@step_view
+def review_step():
+    """Show everything the prescription will say, before it is issued."""
+    return show("review")
+
+
+@bp.post("/issue")
+@step_view
+def issue():
+    """Issue the prescription once: a double click or a retry replays the first answer, never a second one."""
+    current = draft()
+    if current.outcome:
+        return _done_with_success(current.outcome)
+    if first_unfinished(current) != "review":
+        return show("review")
+    body = prescription_body(current)
+    try:
+        created = upstream().request("POST", PATHS[version()], json=body,
+                                     idempotency_key=idempotency_key("prescription", body)).json()
+    except UpstreamError as error:
+        alert = upstream_alert(error)
+        return render_review(422, alert)
+    sessions.bind("prescription", created["prescription_id"])
+    current.outcome = {key: created[key] for key in ("prescription_id", "prescription_code", "status", "created_at")}
+    return _done_with_success(current.outcome)
+
+
+@bp.get("/done")
+@step_view
+def done_step():
+    """Show the issued prescription again (after a reload, say)."""
+    return show("done")
+
+
+@bp.post("/resend")
+@step_view
+def resend():
+    """E-mail the prescription to the patient (or to the address the doctor typed)."""
+    outcome = draft().outcome
+    if not outcome:
+        return show("review")
+    sessions.require_own("prescription", outcome["prescription_id"])
+    body = {"channel": "EMAIL"} | ({"email": request.form["email"].strip()} if request.form.get("email") else {})
+    try:
+        sent = upstream().request("POST", f"/ehr/v1/prescriptions/{outcome['prescription_id']}/resend", json=body,
+                                  idempotency_key=idempotency_key("resend", body)).json()
+    except UpstreamError as error:
+        alert = upstream_alert(error)
+        return render_done(422, alert)
+    return render_done(sent_to=sent["sent_to"])
+
+
+@bp.post("/cancel")
+@step_view
+def cancel():
+    """Leave the widget without issuing; the host app decides what happens next."""
+    current = draft()
+    step = current.step
+    db.session.delete(current)
+    db.session.commit()
+    html = render_template("prescription/cancelled.html", step="cancelled")
+    return make_response(html, trigger={"osigu:exit": {"reason": "cancelled", "step": step}})
+
+
+def prescription_body(current):
+    """Build the createPrescription body for this session's version (v2: signed in the BFF)."""
+    body = {
+        "patient_id": current.patient["patient_id"],
+        "doctor_id": g.widget_session.user["id"],
+        "diagnoses": [{"diagnosis_code": item["diagnosis_code"]} for item in current.diagnoses],
+        "medications": [
+            {"product_code": line["product_code"], "quantity": line["quantity"], "posology": posology.describe(line),
+             "duration_days": line["duration_days"], "substitution_allowed": line["substitution_allowed"]}
+            for line in current.lines
+        ],
+    }
+    if version() == "v1.1":
+        body["patient_data_consent"] = True
+    if version() == "v2":
+        app, config = host_app(), current_app.config
+        body["national_repository_id"] = app.national_repository_id or config["OSIGU_NATIONAL_REPOSITORY_ID"]
+        body["signed_hash"] = signing.signed_hash(app.signing_key_file or config["OSIGU_SIGNING_KEY_FILE"], body)
+    return body
+
+
+def _done_with_success(outcome):
+    """Show the prescription and tell the host app (again, after a replay: it dedupes on prescription_id)."""
+    response = render_done()
+    response.headers["HX-Trigger"] = json.dumps({"osigu:success": {"outcome": outcome}})
+    return response
+
+
+def _download_url(prescription_id):
+    """The PDF link, fresh from Osigu (it is signed and expires)."""
+    try:
+        return upstream().get_json(f"/ehr/v1/prescriptions/{prescription_id}")["download_url"]
+    except UpstreamError:
+        return None

@@ -1,0 +1,160 @@
+"""Step 1, the patient: from the host's context, else looked up by document, else created."""
+
+from datetime import date
+from typing import Literal
+
+from flask import g, render_template, request
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bff.upstream import UpstreamError
+
+from . import bp
+from .flow import draft, idempotency_key, render_step, renders, show, step_view, upstream, upstream_alert
+
+DOCUMENT_TYPES = {
+    "CC": _l("Citizenship card (CC)"),
+    "CE": _l("Foreigner ID card (CE)"),
+    "TI": _l("Identity card, minors (TI)"),
+    "RC": _l("Birth registration (RC)"),
+    "DNI": _l("National ID (DNI)"),
+    "NIE": _l("Foreigner ID number (NIE)"),
+    "CURP": _l("CURP"),
+    "CI": _l("Identity card (CI)"),
+    "PA": _l("Passport"),
+}
+FIELD_ERRORS = {
+    "first_name": _l("Enter the patient's first name."),
+    "last_name": _l("Enter the patient's last name."),
+    "document_type": _l("Choose the type of document."),
+    "document_number": _l("Use 3 to 30 letters, digits or dashes."),
+    "date_of_birth": _l("Enter a real date of birth, not in the future."),
+    "email": _l("Enter a valid e-mail address, or leave it empty."),
+}
+
+
+class NewPatient(BaseModel):
+    """The create form, checked here first so the doctor gets messages in their own language."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    document_type: Literal[tuple(DOCUMENT_TYPES)]
+    document_number: str = Field(pattern=r"^[A-Za-z0-9-]{3,30}$")
+    date_of_birth: date
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return value or None
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible(cls, value):
+        if value > date.today() or value.year < date.today().year - 130:
+            raise ValueError("implausible date of birth")
+        return value
+
+
+def summary(patient):
+    """Keep what the widget shows of a patient; the e-mail itself stays with Osigu."""
+    return {key: patient[key] for key in ("patient_id", "first_name", "last_name", "document_type",
+                                          "document_number", "date_of_birth")} | {"has_email": bool(patient["email"])}
+
+
+def find(document_number, document_type=None):
+    """Look patients up by document number (and type); raises UpstreamError."""
+    params = {"document_number": document_number} | ({"document_type": document_type} if document_type else {})
+    return upstream().get_json("/ehr/v1/patients", **params)["data"]
+
+
+def patient_from_context(given):
+    """Resolve the patient the host app named (by patient_id, or by document); None when Osigu has none."""
+    try:
+        if given.get("patient_id"):
+            return summary(upstream().get_json(f"/ehr/v1/patients/{given['patient_id']}"))
+        if given.get("document_number"):
+            found = find(str(given["document_number"]), given.get("document_type"))
+            return summary(found[0]) if len(found) == 1 else None
+    except (UpstreamError, KeyError, TypeError):
+        return None  # the doctor looks the patient up instead
+    return None
+
+
+@renders("patient")
+def render_patient(status=200, alert=None, **context):
+    """Render the patient step."""
+    given = g.widget_session.context.get("patient") or {}
+    context.setdefault("values", {"document_type": given.get("document_type", "CC"),
+                                  "document_number": given.get("document_number", "")})
+    return render_step("patient", status, alert, document_types=DOCUMENT_TYPES, from_host=bool(given) and
+                       bool(draft().patient), errors=context.pop("errors", {}), **context)
+
+
+@bp.get("/patient")
+@step_view
+def patient_step():
+    """Show the patient step."""
+    return show("patient")
+
+
+@bp.get("/patient/search")
+@step_view
+def search_patients():
+    """Find patients by document number, as the doctor types it."""
+    number = request.args.get("document_number", "").strip()
+    document_type = request.args.get("document_type") or None
+    results, alert = [], None
+    if len(number) >= 3:
+        try:
+            results = find(number, document_type)
+        except UpstreamError as error:
+            alert = upstream_alert(error)
+    return render_template("prescription/_patient_results.html", results=results, searched=len(number) >= 3,
+                           number=number, document_type=document_type, alert=alert,
+                           document_types=DOCUMENT_TYPES)
+
+
+@bp.post("/patient/select")
+@step_view
+def select_patient():
+    """Use the patient the doctor picked from the results."""
+    try:
+        patient = upstream().get_json(f"/ehr/v1/patients/{request.form.get('patient_id', '')}")
+    except UpstreamError as error:
+        alert = upstream_alert(error)
+        return render_patient(422, alert)
+    draft().patient = summary(patient)
+    return show("diagnoses")
+
+
+@bp.post("/patient/new")
+@step_view
+def create_patient():
+    """Create the patient in Osigu (an identical one already on file is simply returned)."""
+    values = request.form.to_dict()
+    try:
+        form = NewPatient.model_validate(values)
+    except ValidationError as error:
+        errors = {str(item["loc"][0]): FIELD_ERRORS[str(item["loc"][0])] for item in error.errors()}
+        return render_patient(422, creating=True, values=values, errors=errors)
+    try:
+        body = form.model_dump(mode="json", exclude_none=True)
+        patient = upstream().request("POST", "/ehr/v1/patients", json=body,
+                                     idempotency_key=idempotency_key("patient", body)).json()
+    except UpstreamError as error:
+        alert = upstream_alert(error)
+        return render_patient(422, alert, creating=True, values=values)
+    draft().patient = summary(patient)
+    return show("diagnoses")
+
+
+@bp.post("/patient/change")
+@step_view
+def change_patient():
+    """Choose another patient (not one the host app fixed in the session)."""
+    current = draft()
+    if not g.widget_session.context.get("patient"):
+        current.patient = None
+    return show("patient")
