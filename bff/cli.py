@@ -1,5 +1,6 @@
 """The `osigu-widgets` command line."""
 
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import click
 import requests
 import waitress
 
-from .config import LOCAL_DEFAULTS
+from .config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, LOCAL_DEFAULTS, demo_host_apps
 
 COMMAND_GROUP = "osigu_widgets.commands"
 READY_TIMEOUT_SECONDS = 30
@@ -75,10 +76,10 @@ def serve(port, host, threads):
     server.run()
 
 
-def start(command, ready_url, log_path, env=None):
-    """Start one of the demo's servers as a child process, logging to log_path, and wait until it answers."""
+def start(module, command, ready_url, log_path, env=None):
+    """Start one of the demo's servers (python -m module command) as a child, logging to log_path; wait for it."""
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "bff.cli", *command], stdout=log, stderr=log,
+        process = subprocess.Popen([sys.executable, "-m", module, *command], stdout=log, stderr=log,
                                    env=None if env is None else os.environ | env)
     try:
         wait_until_ready(process, ready_url)
@@ -91,23 +92,34 @@ def start(command, ready_url, log_path, env=None):
 @main.command()
 @click.option("--simulator-port", default=8070, show_default=True)
 @click.option("--bff-port", default=8080, show_default=True)
-def demo(simulator_port, bff_port):
-    """Start the simulator and the BFF (and, as it lands, the example host) and print where to go."""
+@click.option("--host-port", default=8090, show_default=True, help="Port of the example host app (a small HIS).")
+def demo(simulator_port, bff_port, host_port):
+    """Start the simulator, the BFF and the example host app, wired together, and print where to go."""
     simulator_url, bff_url = f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}"
+    # The host page is opened on localhost, the BFF on 127.0.0.1: two origins, as in production.
+    host_url = f"http://localhost:{host_port}"
     # A service manager stops us with SIGTERM: exit normally so the children are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     children = []
     logs = tempfile.mkdtemp(prefix="osigu-demo-logs-")
     try:
-        children.append(start(["simulator", "--port", str(simulator_port),
-                               "--webhook-url", f"{bff_url}/v1/webhooks/osigu",
-                               "--webhook-secret", LOCAL_DEFAULTS["OSIGU_WEBHOOK_SECRET"]],
+        children.append(start("bff.cli", ["simulator", "--port", str(simulator_port),
+                                           "--webhook-url", f"{bff_url}/v1/webhooks/osigu",
+                                           "--webhook-secret", LOCAL_DEFAULTS["OSIGU_WEBHOOK_SECRET"]],
                               f"{simulator_url}/healthz", os.path.join(logs, "simulator.log")))
-        children.append(start(["serve", "--port", str(bff_port)], f"{bff_url}/healthz", os.path.join(logs, "bff.log"),
-                              env={"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url}))
+        children.append(start("bff.cli", ["serve", "--port", str(bff_port)], f"{bff_url}/healthz",
+                              os.path.join(logs, "bff.log"),
+                              env={"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url,
+                                   "BFF_HOST_APPS": json.dumps(demo_host_apps(host_port))}))
+        children.append(start("examples.his", ["--port", str(host_port)], f"{host_url}/",
+                              os.path.join(logs, "host-app.log"),
+                              env={"HIS_BFF_URL": bff_url, "HIS_API_KEYS": json.dumps(DEMO_API_KEYS),
+                                   "HIS_CALLBACK_SECRET": DEMO_CALLBACK_SECRET}))
+        click.echo(f"Open {host_url} and issue a prescription (the example HIS, with the widget in it).")
+        click.echo("")
         click.echo(f"Osigu simulator:  {simulator_url}   (API reference {simulator_url}/openapi.json)")
         click.echo(f"Sandbox outbox:   {simulator_url}/sandbox/outbox   (OTP codes and e-mails land here)")
-        click.echo(f"BFF:              {bff_url}   (API key of the demo host app: demo-his-api-key)")
+        click.echo(f"BFF:              {bff_url}   (demo host app API key: demo-his-api-key)")
         click.echo("Demo clients:     demo-clinic, demo-pharmacy, demo-hospital (secret: <client>-secret)")
         click.echo(f"Logs:             {logs}")
         click.echo("Press Ctrl+C to stop.")

@@ -14,26 +14,31 @@ ENVIRONMENTS = {
 PRESCRIPTION_VERSIONS = ("v1", "v1.1", "v2")  # v1.1: markets that mandate consent; v2: Spain's repository
 # The simulator's sandbox-only signing key, certified for demo-hospital; used only when OSIGU_ENV=local.
 DEMO_SIGNING_KEY = Path(__file__).resolve().parents[1] / "simulator" / "seed" / "demo_signing_key.pem"
-DEMO_ORIGINS = ["http://127.0.0.1:8090", "http://localhost:8090"]
-DEMO_CALLBACK = {
-    "callback_url": "http://127.0.0.1:8090/osigu/callbacks",
-    "callback_secret": "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE=",
-}
-# Zero-configuration demo values, used only when OSIGU_ENV=local. They match the simulator's seed:
-# one demo host app per prescription market, all on the example host app's origins.
+DEMO_HOST_PORT = 8090
+DEMO_CALLBACK_SECRET = "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE="
+# The example host app's API key per prescription market (examples/his picks one by the market chosen).
+DEMO_API_KEYS = {"v1": "demo-his-api-key", "v1.1": "demo-his-eu-api-key", "v2": "demo-his-es-api-key"}
+
+
+def demo_host_apps(port=DEMO_HOST_PORT):
+    """The demo host apps: one per prescription market, all served by the example host app on port."""
+    shared = {"origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}"],
+              "callback_url": f"http://127.0.0.1:{port}/osigu/callbacks", "callback_secret": DEMO_CALLBACK_SECRET}
+    return [
+        {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], **shared},
+        {"id": "demo-his-eu", "api_key": DEMO_API_KEYS["v1.1"], "prescription_version": "v1.1", **shared},
+        {"id": "demo-his-es", "api_key": DEMO_API_KEYS["v2"], "prescription_version": "v2", **shared},
+    ]
+
+
+# Zero-configuration demo values, used only when OSIGU_ENV=local. They match the simulator's seed.
 LOCAL_DEFAULTS = {
     "OSIGU_CLIENT_ID": "demo-hospital",
     "OSIGU_CLIENT_SECRET": "demo-hospital-secret",
     "OSIGU_WEBHOOK_SECRET": "whsec_bG9jYWwtZGVtby13ZWJob29rLXNlY3JldC0wMQ==",
     "OSIGU_NATIONAL_REPOSITORY_ID": "ES-RNR-0000001",
     "OSIGU_SIGNING_KEY_FILE": str(DEMO_SIGNING_KEY),
-    "BFF_HOST_APPS": json.dumps([
-        {"id": "demo-his", "api_key": "demo-his-api-key", "origins": DEMO_ORIGINS, **DEMO_CALLBACK},
-        {"id": "demo-his-eu", "api_key": "demo-his-eu-api-key", "origins": DEMO_ORIGINS,
-         "prescription_version": "v1.1", **DEMO_CALLBACK},
-        {"id": "demo-his-es", "api_key": "demo-his-es-api-key", "origins": DEMO_ORIGINS,
-         "prescription_version": "v2", **DEMO_CALLBACK},
-    ]),
+    "BFF_HOST_APPS": json.dumps(demo_host_apps()),
 }
 
 

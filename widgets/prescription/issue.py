@@ -8,7 +8,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_htmx import make_response
 
-from bff import sessions
+from bff import outbox, sessions
 from bff.db import db
 from bff.upstream import UpstreamError
 
@@ -95,6 +95,9 @@ def issue():
         return render_review(422, alert)
     sessions.bind("prescription", created["prescription_id"])
     current.outcome = {key: created[key] for key in ("prescription_id", "prescription_code", "status", "created_at")}
+    if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
+        outbox.enqueue(host_app().id, "widget.prescription.issued",
+                       current.outcome | {"user_id": g.widget_session.user["id"]})
     return _done_with_success(current.outcome)
 
 

@@ -72,13 +72,21 @@ def test_simulator_refuses_a_webhook_url_without_a_secret(run):
 
 
 def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run):
-    simulator_port, bff_port = free_port(), free_port()
-    process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port))
+    simulator_port, bff_port, host_port = free_port(), free_port(), free_port()
+    process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port),
+                  "--host-port", str(host_port))
     output = wait_for_line(process, "Ctrl+C")
-    urls = [f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}"]
-    assert all(url in output for url in urls)
+    urls = [f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}", f"http://127.0.0.1:{host_port}"]
+    assert f"Open http://localhost:{host_port}" in output and all(url in output for url in urls[:2])
     # The BFF is wired to the simulator with the demo's credentials: it is ready.
     assert requests.get(f"{urls[1]}/readyz", timeout=10).json()["status"] == "ready"
+    # The example host app loads embed.js from the BFF, and its back end gets sessions for all three markets.
+    host = f"http://localhost:{host_port}"
+    assert f'src="{urls[1]}/embed.js"' in requests.get(host, timeout=10).text
+    for market in ("v1", "v1.1", "v2"):
+        session = requests.post(f"{host}/widget-session", json={"market": market, "locale": "en", "patient": "ana"},
+                                timeout=10)
+        assert session.status_code == 201 and session.json()["widget"] == "prescription"
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     for url in urls:

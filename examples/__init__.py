@@ -1,0 +1,1 @@
+"""Host apps that embed the widgets, as an integrator would write them."""
