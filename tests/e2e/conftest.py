@@ -44,6 +44,7 @@ def page(browser, console_errors):
 @pytest.fixture
 def stack(simulator_url, serve_wsgi, tmp_path, eventually):
     """A host page on http://localhost, the BFF on http://127.0.0.1 (two origins), the simulator behind it."""
+    import itertools
     import json
     from pathlib import Path
 
@@ -67,15 +68,16 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually):
 
     # Until the dispensing widget lands, a stand-in first step exercises the shell, the bridge and the session.
     probe = Blueprint("probe", __name__)
+    renders = itertools.count(1)
 
     @probe.get("/widgets/dispensing/probe-start")
     @sessions.require_widget_session("dispensing")
     def start():
         require_page_origin()
         return render_template_string(
-            '<section data-osigu-step="probe"><p>Hola {{ name }}</p>'
+            '<section data-osigu-step="probe"><p>Hola {{ name }}</p><p>Render {{ number }}</p>'
             '<button hx-get="/widgets/dispensing/probe-start" hx-target="#widget">Reload</button></section>',
-            name=g.widget_session.user["name"])
+            name=g.widget_session.user["name"], number=next(renders))
 
     app.register_blueprint(probe)
     register_start(app, "dispensing", "probe.start")

@@ -103,7 +103,7 @@ def test_an_expired_session_is_renewed_through_fetch_token_and_the_request_retri
     page.frame_locator("#first iframe").get_by_role("button", name="Reload").click()
     page.wait_for_function("() => window.seen.first.filter(e => e.kind === 'fetched-token').length === 2")
     # The refused request is sent again with the new session: the step renders a second time.
-    page.wait_for_function("() => window.seen.first.filter(e => e.kind === 'event:step').length === 2")
+    page.frame_locator("#first iframe").get_by_text("Render 2").wait_for()
     assert "error" not in kinds(page, "first")
     # The browser and htmx log the refused request; that 401 is the point of this test.
     assert all("401" in text for text in console_errors), console_errors

@@ -114,7 +114,7 @@ def add_line():
         return render_medications(422, alert)
     current = draft()
     if chosen is not None and len(current.lines) < MAX_LINES:
-        entry = line.model_dump() | {"name": chosen["name"], "dose": _plain_number(line.dose)}
+        entry = line.model_dump() | {"name": label(chosen), "dose": _plain_number(line.dose)}
         # Osigu takes each product once: a second line for it replaces the first.
         current.lines = [item for item in current.lines if item["product_code"] != line.product_code] + [entry]
     return show("medications")
@@ -128,6 +128,11 @@ def remove_line():
     code = request.form.get("product_code")
     current.lines = [line for line in current.lines if line["product_code"] != code]
     return show("medications")
+
+
+def label(item):
+    """Name a product so two presentations of one medicine can be told apart."""
+    return f"{item['name']}, {item['presentation']}" if item.get("presentation") else item["name"]
 
 
 def _product_or_none(code):
