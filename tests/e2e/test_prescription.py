@@ -15,15 +15,16 @@ HEADINGS = {
            "review": "Review and issue", "done": "Prescription issued", "patient": "Patient"},
 }
 WORDS = {
-    "es": {"search_dx": "Buscar en la CIE-10 por código o palabras", "search_med": "Buscar entre sus medicamentos "
-           "registrados", "add": "Añadir R51", "prescribe": "Recetar Paracetamol 500 mg tablet, box of 20", "days": "Durante "
-           "cuántos días", "quantity": "Cantidad a dispensar (unidades)", "add_line": "Añadir a la receta",
-           "continue": "Continuar", "consent": "El paciente ha dado su consentimiento", "issue": "Emitir receta",
+    "es": {"search_dx": "Buscar en la CIE-10 por código o palabras",
+           "search_med": "Buscar entre sus medicamentos registrados", "add": "Añadir R51",
+           "prescribe": "Recetar Paracetamol 500 mg tablet, box of 20", "days": "Durante cuántos días",
+           "quantity": "Cantidad a dispensar (unidades)", "add_line": "Añadir a la receta", "continue": "Continuar",
+           "consent": "El paciente ha dado su consentimiento", "issue": "Emitir receta",
            "posology": "1 comprimido cada 8 horas durante 10 días", "cancel": "Cancelar receta"},
     "en": {"search_dx": "Search ICD-10 by code or words", "search_med": "Search your registered medications",
-           "add": "Add R51", "prescribe": "Prescribe Paracetamol 500 mg tablet, box of 20", "days": "For how many days",
-           "quantity": "Quantity to dispense (units)", "add_line": "Add to prescription", "continue": "Continue",
-           "consent": "The patient has given their consent", "issue": "Issue prescription",
+           "add": "Add R51", "prescribe": "Prescribe Paracetamol 500 mg tablet, box of 20",
+           "days": "For how many days", "quantity": "Quantity to dispense (units)", "add_line": "Add to prescription",
+           "continue": "Continue", "consent": "The patient has given their consent", "issue": "Issue prescription",
            "posology": "1 tablet every 8 hours for 10 days", "cancel": "Cancel prescription"},
 }
 
