@@ -98,8 +98,13 @@ def main():
     print("\n# What the pages download (minified + gzipped bytes)\n")
     print("| downloaded by | asset | min + gzip |")
     print("|---|---|---|")
+    totals = {}
     for who, name in ASSETS:
-        print(f"| {who} | `{name}` | {weigh(ROOT / name)[2]} |")
+        size = weigh(ROOT / name)[2]
+        totals[who] = totals.get(who, 0) + size
+        print(f"| {who} | `{name}` | {size} |")
+    for who, total in totals.items():
+        print(f"| {who} | **total** | **{total}** |")
 
 
 if __name__ == "__main__":

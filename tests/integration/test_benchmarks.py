@@ -20,3 +20,11 @@ def test_the_weight_benchmark_reports_every_asset():
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True)
     for asset in ("embed.js", "static/widget.js", "static/widget.css", "static/vendor/htmx-2.0.11.min.js"):
         assert f"`{asset}`" in result.stdout
+
+
+def test_the_ready_benchmark_mounts_the_widget_in_chromium():
+    script = Path(__file__).parents[2] / "benchmarks" / "widget_ready.py"
+    result = subprocess.run([sys.executable, str(script), "--runs", "2"], capture_output=True, text=True,
+                            timeout=300, check=True)
+    assert "| diagnoses (patient looked up in Osigu) | cold |" in result.stdout
+    assert "| patient (no lookup) | warm |" in result.stdout and "`static/vendor/htmx-2.0.11.min.js`" in result.stdout
