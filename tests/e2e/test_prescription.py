@@ -151,11 +151,12 @@ def test_cancelling_posts_exit_and_the_host_removes_the_widget(page, his):
     open_his(page, his)
     frame = start(page)
     expect_step(frame, "es", "diagnoses")
+    channel = re.search(r"channel=([0-9a-f]{32})", page.locator("#osigu iframe").get_attribute("src")).group(1)
     frame.get_by_role("button", name=WORDS["es"]["cancel"]).click()
     page.locator("#osigu iframe").wait_for(state="detached")  # the host's onExit destroyed it
     exits = page.evaluate("() => window.received.filter(m => m.data && m.data.type === 'exit')")
     assert [m["data"]["data"] for m in exits] == [{"reason": "cancelled", "step": "diagnoses"}]
-    assert exits[0]["origin"] == his.bff
+    assert exits[0]["origin"] == his.bff and exits[0]["data"]["channel"] == channel
 
 
 def test_reloading_the_iframe_resumes_the_step(page, his):

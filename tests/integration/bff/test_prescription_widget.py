@@ -232,3 +232,14 @@ def test_steps_need_the_session_from_its_own_page(widget):
     w = widget()
     assert w.get("/resume", headers={"X-Osigu-Origin": "http://evil.example"}).status_code == 403
     assert w.get("/resume", headers={"X-Osigu-Session": ""}).status_code == 401
+
+
+def test_the_prescription_is_sent_by_e_mail_to_the_patient_or_to_an_address_typed(widget, simulator_url):
+    w = widget(locale="en")
+    fill_in_ana_with_paracetamol(w)
+    outcome = trigger_of(w.post("/issue"))["osigu:success"]["outcome"]
+    assert "Sent to" in w.post("/resend", data={"email": ""}).text  # the patient's address on file
+    assert "Sent to" in w.post("/resend", data={"email": "ana.work@example.org"}).text
+    sent = requests.get(f"{simulator_url}/sandbox/v1/messages", params={"reference": outcome["prescription_id"]},
+                        timeout=10).json()["data"]
+    assert sorted(message["recipient"] for message in sent) == ["ana.lopez@example.org", "ana.work@example.org"]
