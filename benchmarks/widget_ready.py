@@ -22,7 +22,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from widget_weight import ASSETS, ROOT, weigh  # noqa: E402  (a sibling script, not a package)
+import widget_weight  # noqa: E402  (a sibling script, not a package)
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -95,16 +95,8 @@ def main():
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(timeout=30)
-    print("\n# What the pages download (minified + gzipped bytes)\n")
-    print("| downloaded by | asset | min + gzip |")
-    print("|---|---|---|")
-    totals = {}
-    for who, name in ASSETS:
-        size = weigh(ROOT / name)[2]
-        totals[who] = totals.get(who, 0) + size
-        print(f"| {who} | `{name}` | {size} |")
-    for who, total in totals.items():
-        print(f"| {who} | **total** | **{total}** |")
+    print("\n# What the pages download\n")
+    widget_weight.main()
 
 
 if __name__ == "__main__":
