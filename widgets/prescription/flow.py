@@ -157,7 +157,7 @@ def show(step):
 @step_view
 def resume():
     """Show the step the doctor was on (the first step, for a new session)."""
-    from .patient import patient_from_context
+    from .patient import patient_from_context  # here: the step modules import this one
 
     current = draft()
     if current.patient is None and g.widget_session.context.get("patient"):

@@ -82,14 +82,19 @@ def patient_from_context(given):
     return None
 
 
+def fixed_by_host():
+    """Whether the host app named the patient and Osigu knew them: then the doctor cannot change them."""
+    return bool(g.widget_session.context.get("patient")) and bool(draft().patient)
+
+
 @renders("patient")
 def render_patient(status=200, alert=None, **context):
     """Render the patient step."""
     given = g.widget_session.context.get("patient") or {}
     context.setdefault("values", {"document_type": given.get("document_type", "CC"),
                                   "document_number": given.get("document_number", "")})
-    return render_step("patient", status, alert, document_types=DOCUMENT_TYPES, from_host=bool(given) and
-                       bool(draft().patient), errors=context.pop("errors", {}), **context)
+    return render_step("patient", status, alert, document_types=DOCUMENT_TYPES, from_host=fixed_by_host(),
+                       errors=context.pop("errors", {}), **context)
 
 
 @bp.get("/patient")
@@ -120,6 +125,8 @@ def search_patients():
 @step_view
 def select_patient():
     """Use the patient the doctor picked from the results."""
+    if fixed_by_host():
+        return show("diagnoses")
     try:
         patient = upstream().get_json(f"/ehr/v1/patients/{request.form.get('patient_id', '')}")
     except UpstreamError as error:
@@ -133,6 +140,8 @@ def select_patient():
 @step_view
 def create_patient():
     """Create the patient in Osigu (an identical one already on file is simply returned)."""
+    if fixed_by_host():
+        return show("diagnoses")
     values = request.form.to_dict()
     try:
         form = NewPatient.model_validate(values)
@@ -154,7 +163,6 @@ def create_patient():
 @step_view
 def change_patient():
     """Choose another patient (not one the host app fixed in the session)."""
-    current = draft()
-    if not g.widget_session.context.get("patient"):
-        current.patient = None
+    if not fixed_by_host():
+        draft().patient = None
     return show("patient")

@@ -169,7 +169,11 @@ def test_the_patient_the_host_passes_is_used_and_fixed(widget):
     resumed = w.get("/resume")
     assert step_of(resumed) == "diagnoses" and "Ana López" in resumed.text
     patient = w.get("/patient")
-    assert "Ana López" in patient.text and "change" not in patient.text
+    assert "Ana López" in patient.text and "/patient/change" not in patient.text
+    # Nor can a crafted request swap the patient the host app named.
+    w.post("/patient/select", data={"patient_id": "pat_01HXE0000000000000000CAR02"})
+    w.post("/patient/change")
+    assert "Ana López" in w.get("/diagnoses").text
 
 
 def test_a_new_patient_is_checked_then_created(widget):
