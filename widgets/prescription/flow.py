@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import datetime
 
 from flask import g, render_template
 from flask_babel import gettext as _
@@ -27,7 +28,7 @@ class PrescriptionDraft(db.Model):
     lines: Mapped[list] = mapped_column(JSON, default=list)
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[dict | None] = mapped_column(JSON)
-    updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 def host_app():
