@@ -5,7 +5,6 @@ from datetime import datetime
 
 from flask import current_app, g, render_template, request
 from flask_babel import format_datetime
-from flask_babel import gettext as _
 from flask_htmx import make_response
 
 from bff import outbox, sessions
@@ -31,9 +30,9 @@ PATHS = {"v1": "/ehr/v1/prescriptions", "v1.1": "/ehr/v1.1/prescriptions", "v2":
 
 
 @renders("consent")
-def render_consent(status=200, alert=None):
+def render_consent(status=200, alert=None, missing=False):
     """Render the patient-data consent step (v1.1 markets)."""
-    return render_step("consent", status, alert)
+    return render_step("consent", status, alert, missing=missing)
 
 
 @renders("review")
@@ -65,8 +64,7 @@ def give_consent():
     current = draft()
     current.consent = request.form.get("patient_data_consent") == "yes"
     if not current.consent:
-        message = _("Without the patient's consent the prescription cannot be issued in this market.")
-        return render_consent(422, {"message": message, "code": "CONSENT_REQUIRED", "retryable": False})
+        return render_consent(422, missing=True)  # said beside the checkbox; nothing the host needs to hear
     return show("review")
 
 
