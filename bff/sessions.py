@@ -142,6 +142,8 @@ def bind(kind, upstream_id):
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
+        if _owner(kind, upstream_id) == g.widget_session.id:
+            return  # a concurrent replay of this session's own request bound it first
         raise ApiError(409, "BFF-409", "This object already belongs to another widget session.") from None
 
 
