@@ -114,6 +114,11 @@ def step_view(view):
     return widget_view("prescription")(view)
 
 
+def field_errors(error, messages):
+    """Map a form's ValidationError to {field: the doctor's message for it}."""
+    return {str(item["loc"][0]): messages.get(str(item["loc"][0]), "") for item in error.errors()}
+
+
 def upstream_alert(error):
     """Say what went wrong upstream and what to do next, in the doctor's language (shown in place, with a 422)."""
     if error.status >= 500 or error.status == 429:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bff.upstream import UpstreamError
 
 from . import bp, posology
-from .flow import draft, render_step, renders, show, step_view, upstream, upstream_alert
+from .flow import draft, field_errors, render_step, renders, show, step_view, upstream, upstream_alert
 
 MAX_LINES = 20  # what Osigu accepts on one prescription
 RESULTS_SHOWN = 8
@@ -106,7 +106,7 @@ def add_line():
         line = Line.model_validate(values | {"substitution_allowed": "substitution_allowed" in values})
         chosen = product(line.product_code)
     except ValidationError as error:
-        errors = {str(item["loc"][0]): FIELD_ERRORS.get(str(item["loc"][0]), "") for item in error.errors()}
+        errors = field_errors(error, FIELD_ERRORS)
         line_product = _product_or_none(values.get("product_code", ""))
         return render_medications(422, line_product=line_product, values=values, errors=errors)
     except UpstreamError as error:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bff.upstream import UpstreamError
 
 from . import bp
-from .flow import draft, idempotency_key, render_step, renders, show, step_view, upstream, upstream_alert
+from .flow import draft, field_errors, idempotency_key, render_step, renders, show, step_view, upstream, upstream_alert
 
 DOCUMENT_TYPES = {
     "CC": _l("Citizenship card (CC)"),
@@ -146,7 +146,7 @@ def create_patient():
     try:
         form = NewPatient.model_validate(values)
     except ValidationError as error:
-        errors = {str(item["loc"][0]): FIELD_ERRORS[str(item["loc"][0])] for item in error.errors()}
+        errors = field_errors(error, FIELD_ERRORS)
         return render_patient(422, creating=True, values=values, errors=errors)
     try:
         body = form.model_dump(mode="json", exclude_none=True)
