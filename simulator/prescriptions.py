@@ -135,6 +135,7 @@ def _create(body, version):
         ],
     )
     db.session.add(prescription)
+    db.session.flush()  # applies the column defaults (status) before the event describes the prescription
     webhooks.emit("prescription.issued", provider, event_data(prescription))
     db.session.commit()
     return {

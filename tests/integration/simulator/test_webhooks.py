@@ -88,6 +88,7 @@ def test_prescription_events_reach_the_prescriber(receiver, prescribe):
     _, payload = receiver.next_event("prescription.issued")
     assert payload["data"]["prescription_code"] == code
     assert payload["data"]["provider_slug"] == "hospital-demo"
+    assert payload["data"]["status"] == "PRESCRIPTION_ISSUED"
 
 
 @pytest.fixture
