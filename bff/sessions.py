@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.exc import IntegrityError
 
-from . import host_apps
+from . import contexts, host_apps
 from .db import SessionObject, WidgetSession, aware, db, utcnow
 from .errors import ApiError
 
@@ -74,6 +74,7 @@ def create_session():
     host_app = host_apps.authenticate()
     try:
         body = NewSession.model_validate(request.get_json(silent=True) or {})
+        context = contexts.validate(body.widget, body.context)
     except ValidationError as error:
         raise _validation_error(error) from None
     if body.origin not in host_app.origins:
@@ -82,7 +83,7 @@ def create_session():
     ttl = current_app.config["SESSION_TTL_SECONDS"]
     session = WidgetSession(
         id=secrets.token_urlsafe(24), host_app_id=host_app.id, widget=body.widget, origin=body.origin,
-        locale=body.locale, user=body.user.model_dump(), context=body.context,
+        locale=body.locale, user=body.user.model_dump(), context=context,
         theme=body.theme.model_dump(exclude_none=True), expires_at=utcnow() + timedelta(seconds=ttl),
     )
     db.session.add(session)

@@ -14,7 +14,7 @@ VALID = {"widget": "dispensing", "origin": "http://127.0.0.1:9001", "locale": "e
 
 
 def test_create_returns_token_expiry_and_widget(host):
-    response = host.post("/v1/widget-sessions", json=VALID | {"context": {"patient_id": "pat_1"},
+    response = host.post("/v1/widget-sessions", json=VALID | {"context": {"code": "RX-2026-123456"},
                                                               "theme": {"primary_color": "#0055aa"}})
     assert response.status_code == 201
     body = response.json()
