@@ -27,7 +27,7 @@ export interface OsiguMountOptions {
   token?: string;
   /** Called at start when no token is given, and again whenever the session expires. */
   fetchToken?: () => Promise<string> | string;
-  locale?: "es" | "en";
+  locale?: "es" | "en" | "pt";
   /** Applied when the widget starts; a theme given at session creation (validated by the BFF) wins. */
   theme?: OsiguTheme;
   /** The BFF's URL; defaults to the origin embed.js was loaded from. */

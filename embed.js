@@ -6,11 +6,12 @@
   var WIDGETS = ["prescription", "dispensing", "preauth"];
   var DEFAULT_LOAD_TIMEOUT_MS = 15000;
   var MAX_HEIGHT = 10000;
-  var LOADING_TEXT = { es: "Cargando…", en: "Loading…" };
+  var LOCALES = ["es", "en", "pt"];
+  var LOADING_TEXT = { es: "Cargando…", en: "Loading…", pt: "A carregar…" };
   var TITLES = {
-    prescription: { es: "Receta electrónica de Osigu", en: "Osigu e-prescription" },
-    dispensing: { es: "Dispensación de Osigu", en: "Osigu dispensing" },
-    preauth: { es: "Preautorización de Osigu", en: "Osigu pre-authorization" }
+    prescription: { es: "Receta electrónica de Osigu", en: "Osigu e-prescription", pt: "Receita eletrónica da Osigu" },
+    dispensing: { es: "Dispensación de Osigu", en: "Osigu dispensing", pt: "Dispensa da Osigu" },
+    preauth: { es: "Preautorización de Osigu", en: "Osigu pre-authorization", pt: "Pré-autorização da Osigu" }
   };
   // The BFF is wherever this script was loaded from, unless mount() is given a baseUrl.
   var script = document.currentScript;
@@ -58,7 +59,7 @@
     var container = resolveElement(target);
     var base = checkOptions(options);
     var bffOrigin = base.origin;
-    var locale = options.locale === "en" ? "en" : "es";
+    var locale = LOCALES.indexOf(options.locale) >= 0 ? options.locale : "es";
     var channel = newChannel();
     var destroyed = false;
     var ready = false;

@@ -1,11 +1,11 @@
-"""Spanish and English for everything a person reads: Flask-Babel, catalogs in widgets/translations."""
+"""Spanish, English and Portuguese for everything a person reads: Flask-Babel, catalogs in widgets/translations."""
 
 from pathlib import Path
 
 from flask import g, request
 from flask_babel import Babel
 
-LOCALES = ("es", "en")
+LOCALES = ("es", "en", "pt")
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "widgets" / "translations"
 
 

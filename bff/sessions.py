@@ -44,7 +44,7 @@ class NewSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
     widget: Literal["prescription", "dispensing", "preauth"]
     origin: str = Field(min_length=1, max_length=300)
-    locale: Literal["es", "en"] = "es"
+    locale: Literal["es", "en", "pt"] = "es"
     user: User
     context: dict = Field(default_factory=dict)
     theme: Theme = Field(default_factory=Theme)

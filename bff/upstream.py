@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 import uuid
+from urllib.parse import quote
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
@@ -29,6 +30,11 @@ IN_PROGRESS_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
 # Used when a token response has no expires_in: Authlib would otherwise never refresh it.
 FALLBACK_TOKEN_LIFETIME = 300
 TOKEN_REFRESH_FRACTION = 5 / 6
+
+
+def path(template, *segments):
+    """Fill template's {} with segments, each quoted whole: an id from input can never add a segment or a query."""
+    return template.format(*(quote(str(segment), safe="") for segment in segments))
 
 
 class UpstreamError(Exception):

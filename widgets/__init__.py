@@ -17,6 +17,7 @@ from flask_htmx import HTMX
 
 from bff import host_apps
 from bff.errors import ApiError
+from bff.i18n import LOCALES
 from bff.security import widget_page_policy
 from bff.sessions import WIDGETS, session_from_header
 
@@ -59,7 +60,7 @@ def shell(widget):
 def shell_page(widget, start_url):
     """Render the shell: framed only by the host origin it names, and only if that origin is registered."""
     origin, channel = request.args.get("origin", ""), request.args.get("channel", "")
-    locale = request.args.get("locale") if request.args.get("locale") in ("es", "en") else "es"
+    locale = request.args.get("locale") if request.args.get("locale") in LOCALES else "es"
     g.locale = locale
     if origin not in registered_origins() or not CHANNEL.match(channel):
         # Nobody may frame this refusal; the host sees LOAD_TIMEOUT and its console says why.

@@ -1,8 +1,15 @@
 """The e-prescription widget (seed 004): patient, diagnoses, medications, consent, review, issue."""
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 bp = Blueprint("prescription", __name__, url_prefix="/widgets/prescription", template_folder="templates")
+MAX_FORM_BYTES = 8 * 1024  # the largest step form (a new patient) is well under 1 KB
+
+
+@bp.before_request
+def small_forms():
+    """Refuse (413) a form body far larger than any step sends, before anything reads it."""
+    request.max_content_length = MAX_FORM_BYTES
 
 
 def init_prescription(app):

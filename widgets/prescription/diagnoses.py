@@ -1,20 +1,25 @@
 """Step 2, the diagnoses: ICD-10, searched as the doctor types; several allowed."""
 
-from flask import render_template, request
+import re
 
+from flask import render_template, request
+from flask_babel import gettext as _
+
+from bff.contexts import ICD10_CODE, MAX_DIAGNOSES
 from bff.upstream import UpstreamError
 
 from . import bp
 from .flow import draft, render_step, renders, show, step_view, upstream, upstream_alert
 
-MAX_DIAGNOSES = 10  # what Osigu accepts on one prescription
 RESULTS_SHOWN = 8
+MAX_QUERY = 100
+MAX_DESCRIPTION = 300
 
 
 @renders("diagnoses")
-def render_diagnoses(status=200, alert=None):
+def render_diagnoses(status=200, alert=None, error=None):
     """Render the diagnoses step."""
-    return render_step("diagnoses", status, alert, max_diagnoses=MAX_DIAGNOSES)
+    return render_step("diagnoses", status, alert, max_diagnoses=MAX_DIAGNOSES, error=error)
 
 
 @bp.get("/diagnoses")
@@ -28,7 +33,7 @@ def diagnoses_step():
 @step_view
 def search_diagnoses():
     """Search ICD-10 by code, words or a common synonym (cephalgia, cefalea...)."""
-    query = request.args.get("q", "").strip()
+    query = request.args.get("q", "").strip()[:MAX_QUERY]
     results, alert = [], None
     if len(query) >= 2:
         try:
@@ -44,12 +49,17 @@ def search_diagnoses():
 @bp.post("/diagnoses/add")
 @step_view
 def add_diagnosis():
-    """Add the diagnosis the doctor picked (its description as Osigu gave it)."""
+    """Add the diagnosis the doctor picked (its description as Osigu gave it), if it is an ICD-10 code."""
     current = draft()
     code, description = request.form.get("diagnosis_code", ""), request.form.get("description", "")
     known = {item["diagnosis_code"] for item in current.diagnoses}
-    if code and code not in known and len(known) < MAX_DIAGNOSES:
-        current.diagnoses = [*current.diagnoses, {"diagnosis_code": code, "description": description[:300]}]
+    if not re.match(ICD10_CODE, code):
+        return render_diagnoses(422, error=_("Choose a diagnosis from the search results."))
+    if code not in known and len(known) >= MAX_DIAGNOSES:
+        return render_diagnoses(422, error=_("A prescription takes at most %(max)s diagnoses.", max=MAX_DIAGNOSES))
+    if code not in known:
+        current.diagnoses = [*current.diagnoses, {"diagnosis_code": code,
+                                                  "description": description.strip()[:MAX_DESCRIPTION]}]
     return show("diagnoses")
 
 

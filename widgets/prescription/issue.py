@@ -1,15 +1,17 @@
 """The last steps: consent (v1.1), review, issuing exactly once, and the prescription once it exists."""
 
 import json
+import re
 from datetime import datetime
 
 from flask import current_app, g, render_template, request
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_htmx import make_response
 
 from bff import outbox, sessions
 from bff.db import db
-from bff.upstream import UpstreamError
+from bff.upstream import UpstreamError, path
 
 from . import bp, posology, signing
 from .flow import (
@@ -25,6 +27,7 @@ from .flow import (
     upstream_alert,
     version,
 )
+from .patient import EMAIL, MAX_EMAIL
 
 PATHS = {"v1": "/ehr/v1/prescriptions", "v1.1": "/ehr/v1.1/prescriptions", "v2": "/ehr/v2/prescriptions"}
 
@@ -38,16 +41,16 @@ def render_consent(status=200, alert=None, missing=False):
 @renders("review")
 def render_review(status=200, alert=None):
     """Render the review step."""
-    return render_step("review", status, alert, describe=posology.describe)
+    return render_step("review", status, alert, describe=posology.describe, quantity_text=posology.quantity_text)
 
 
 @renders("done")
-def render_done(status=200, alert=None, sent_to=None):
+def render_done(status=200, alert=None, sent_to=None, email_error=None):
     """Render the prescription that was issued."""
     outcome = draft().outcome
     created = format_datetime(datetime.fromisoformat(outcome["created_at"].replace("Z", "+00:00")), "medium")
     return render_step("done", status, alert, outcome=outcome, created=created, sent_to=sent_to,
-                       download_url=_download_url(outcome["prescription_id"]))
+                       email_error=email_error, download_url=_download_url(outcome["prescription_id"]))
 
 
 @bp.get("/consent")
@@ -114,10 +117,14 @@ def resend():
     if not outcome:
         return show("review")
     sessions.require_own("prescription", outcome["prescription_id"])
-    body = {"channel": "EMAIL"} | ({"email": request.form["email"].strip()} if request.form.get("email") else {})
+    email = request.form.get("email", "").strip()
+    if email and not (len(email) <= MAX_EMAIL and re.match(EMAIL, email)):
+        return render_done(422, email_error=_("Enter a valid e-mail address of at most %(max)s characters, or leave "
+                                              "it empty.", max=MAX_EMAIL))
+    body = {"channel": "EMAIL"} | ({"email": email} if email else {})
     try:
-        sent = upstream().request("POST", f"/ehr/v1/prescriptions/{outcome['prescription_id']}/resend", json=body,
-                                  idempotency_key=idempotency_key("resend", body)).json()
+        sent = upstream().request("POST", path("/ehr/v1/prescriptions/{}/resend", outcome["prescription_id"]),
+                                  json=body, idempotency_key=idempotency_key("resend", body)).json()
     except UpstreamError as error:
         alert = upstream_alert(error)
         return render_done(422, alert)
@@ -127,10 +134,14 @@ def resend():
 @bp.post("/cancel")
 @step_view
 def cancel():
-    """Leave the widget without issuing; the host app decides what happens next."""
+    """Leave the widget without issuing; once issued there is nothing to cancel, so the prescription is shown."""
     current = draft()
+    if current.outcome:
+        return show("done")
+    # The work is dropped but the row and its step stay: a second cancel (a double click) answers the same exit,
+    # and the session, if mounted again, starts over.
     step = current.step
-    db.session.delete(current)
+    current.patient, current.diagnoses, current.lines, current.consent = None, [], [], False
     db.session.commit()
     html = render_template("prescription/cancelled.html", step="cancelled")
     return make_response(html, trigger={"osigu:exit": {"reason": "cancelled", "step": step}})
@@ -167,6 +178,6 @@ def _done_with_success(outcome):
 def _download_url(prescription_id):
     """The PDF link, fresh from Osigu (it is signed and expires)."""
     try:
-        return upstream().get_json(f"/ehr/v1/prescriptions/{prescription_id}")["download_url"]
+        return upstream().get_json(path("/ehr/v1/prescriptions/{}", prescription_id))["download_url"]
     except UpstreamError:
         return None

@@ -1,36 +1,67 @@
 """Step 3, the medications: only the provider's registered MEDICATION products, each with a posology."""
 
-from flask import render_template, request
-from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
 
+from flask import render_template, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from bff.contexts import MAX_LINES, MAX_QUANTITY, PRODUCT_CODE
 from bff.upstream import UpstreamError
 
 from . import bp, posology
 from .flow import draft, field_errors, render_step, renders, show, step_view, upstream, upstream_alert
 
-MAX_LINES = 20  # what Osigu accepts on one prescription
 RESULTS_SHOWN = 8
-FIELD_ERRORS = {
-    "quantity": _l("Enter how many units to dispense, from 1 to 1000."),
-    "dose": _l("Enter a dose greater than 0 (for example 1 or 0.5)."),
-    "unit": _l("Choose a unit."),
-    "every_hours": _l("Choose how often."),
-    "duration_days": _l("Enter the number of days, from 1 to 365."),
-}
+MAX_QUERY = 100
+MAX_DOSE = 1000
+MAX_DAYS = 365
+
+
+def _typed_number(value):
+    """A number typed in a form is read in the session's language; empty means not given."""
+    if not isinstance(value, str):
+        return value
+    return posology.parse_number(value) if value.strip() else None
+
+
+TypedNumber = BeforeValidator(_typed_number)
 
 
 class Line(BaseModel):
-    """One medication line as the doctor fills it in."""
+    """One medication line as the doctor fills it in (numbers as their language writes them)."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
-    product_code: str = Field(min_length=1, max_length=20)
-    quantity: int = Field(gt=0, le=1000)
-    dose: float = Field(gt=0, le=1000)
-    unit: str = Field(pattern="^(" + "|".join(posology.UNITS) + ")$")
-    every_hours: int = Field(ge=1, le=72)
-    duration_days: int = Field(gt=0, le=365)
+    product_code: str = Field(pattern=PRODUCT_CODE)
+    quantity: Annotated[Annotated[int, Field(ge=1, le=MAX_QUANTITY)] | None, TypedNumber] = None
+    dose: Annotated[Decimal, TypedNumber, Field(gt=0, le=MAX_DOSE, decimal_places=3)]
+    unit: Literal[posology.UNITS]
+    every_hours: Annotated[int, TypedNumber]
+    duration_days: Annotated[int, TypedNumber, Field(ge=1, le=MAX_DAYS)]
     substitution_allowed: bool = False
+
+    @field_validator("every_hours")
+    @classmethod
+    def _offered(cls, value):
+        if value not in posology.EVERY_HOURS:
+            raise ValueError("not one of the intervals offered")
+        return value
+
+
+def field_messages():
+    """What to fix in each field, stating the real limits in the doctor's own number format."""
+    return {
+        "product_code": _("Choose the medication again from the search results."),
+        "quantity": _("Enter a whole number from 1 to %(max)s.", max=format_decimal(MAX_QUANTITY)),
+        "dose": _("Enter a dose above 0 and at most %(max)s, with up to 3 decimals (for example %(example)s).",
+                  max=format_decimal(MAX_DOSE), example=format_decimal(Decimal("0.5"))),
+        "unit": _("Choose one of the units offered for this medication."),
+        "every_hours": _("Choose how often, from the list."),
+        "duration_days": _("Enter a whole number of days from 1 to %(max)s.", max=format_decimal(MAX_DAYS)),
+    }
 
 
 def registered(query):
@@ -46,15 +77,20 @@ def not_registered(query, registered_codes):
 
 
 def product(code):
-    """The registered product with this code, or None."""
+    """The registered product with this code, or None (also for a code of the wrong shape)."""
+    if not re.match(PRODUCT_CODE, code or ""):
+        return None
     return next((item for item in registered(code) if item["product_code"] == code), None)
 
 
 @renders("medications")
-def render_medications(status=200, alert=None, **context):
+def render_medications(status=200, alert=None, line_product=None, **context):
     """Render the medications step (with the line form open when a product is being added)."""
-    return render_step("medications", status, alert, units=posology.UNITS, every_hours=posology.EVERY_HOURS,
-                       describe=posology.describe, unit_name=posology.unit_name,
+    units = posology.units_for_form(line_product.get("form")) if line_product else posology.UNITS
+    counts_units = posology.counts_units(line_product.get("form")) if line_product else True
+    return render_step("medications", status, alert, line_product=line_product, units=units,
+                       counts_units=counts_units, every_hours=posology.EVERY_HOURS, describe=posology.describe,
+                       quantity_text=posology.quantity_text, unit_name=posology.unit_name,
                        interval_text=posology.interval_text, max_lines=MAX_LINES, **context)
 
 
@@ -69,7 +105,7 @@ def medications_step():
 @step_view
 def search_medications():
     """Search the provider's registered medications; say which matches are not registered."""
-    query = request.args.get("q", "").strip()
+    query = request.args.get("q", "").strip()[:MAX_QUERY]
     results, unregistered, alert = [], [], None
     if len(query) >= 2:
         try:
@@ -93,31 +129,57 @@ def line_form():
         return render_medications(422, alert)
     if chosen is None:
         return show("medications")
-    values = {"dose": 1, "unit": posology.unit_for_form(chosen.get("form")), "every_hours": 8}
+    values = {"dose": format_decimal(1), "unit": posology.unit_for_form(chosen.get("form")), "every_hours": 8}
     return render_medications(line_product=chosen, values=values, errors={})
 
 
 @bp.post("/medications/add")
 @step_view
 def add_line():
-    """Add a medication line, or show what to fix in it."""
+    """Add a medication line, or show what to fix in it; a quantity the posology does not explain is confirmed."""
     values = request.form.to_dict()
     try:
         line = Line.model_validate(values | {"substitution_allowed": "substitution_allowed" in values})
         chosen = product(line.product_code)
     except ValidationError as error:
-        errors = field_errors(error, FIELD_ERRORS)
+        errors = field_errors(error, field_messages())
         line_product = _product_or_none(values.get("product_code", ""))
+        if line_product is None:
+            return show("medications")
         return render_medications(422, line_product=line_product, values=values, errors=errors)
     except UpstreamError as error:
         alert = upstream_alert(error)
         return render_medications(422, alert)
     current = draft()
-    if chosen is not None and len(current.lines) < MAX_LINES:
-        entry = line.model_dump() | {"name": label(chosen), "dose": _plain_number(line.dose)}
-        # Osigu takes each product once: a second line for it replaces the first.
-        current.lines = [item for item in current.lines if item["product_code"] != line.product_code] + [entry]
+    if chosen is None or len(current.lines) >= MAX_LINES and line.product_code not in _codes(current):
+        return show("medications")
+    needed = posology.quantity_needed(chosen, line.dose, line.unit, line.every_hours, line.duration_days)
+    errors = {}
+    if line.unit not in posology.units_for_form(chosen.get("form")):
+        errors["unit"] = field_messages()["unit"]
+    if line.quantity is None and needed is None:
+        errors["quantity"] = field_messages()["quantity"]
+    if errors:
+        return render_medications(422, line_product=chosen, values=values, errors=errors)
+    quantity = needed[0] if line.quantity is None else line.quantity
+    if needed and not needed[0] <= quantity <= needed[1] and values.get("quantity_confirmed") != str(quantity):
+        # A warning, not a refusal: the doctor may mean it (a loading dose, a spare pack); one more click adds it.
+        return render_medications(line_product=chosen, values=values | {"quantity_confirmed": str(quantity)},
+                                  errors={}, quantity_warning=quantity_warning(chosen, needed[0], quantity))
+    entry = line.model_dump() | {"name": label(chosen), "dose": _plain_number(line.dose), "quantity": quantity,
+                                 "counts": "units" if posology.counts_units(chosen.get("form")) else "packs"}
+    # Osigu takes each product once: a second line for it replaces the first.
+    current.lines = [item for item in current.lines if item["product_code"] != line.product_code] + [entry]
     return show("medications")
+
+
+def quantity_warning(chosen, needed, quantity):
+    """Say how much the posology needs against what was typed, counted as the product is."""
+    if posology.counts_units(chosen.get("form")):
+        return _("The posology needs %(needed)s units and the quantity is %(quantity)s. Check it, or add the line "
+                 "as it is.", needed=format_decimal(needed), quantity=format_decimal(quantity))
+    return _("The posology needs %(needed)s packs and the quantity is %(quantity)s. Check it, or add the line as "
+             "it is.", needed=format_decimal(needed), quantity=format_decimal(quantity))
 
 
 @bp.post("/medications/remove")
@@ -135,6 +197,10 @@ def label(item):
     return f"{item['name']}, {item['presentation']}" if item.get("presentation") else item["name"]
 
 
+def _codes(current):
+    return {item["product_code"] for item in current.lines}
+
+
 def _product_or_none(code):
     try:
         return product(code)
@@ -144,4 +210,4 @@ def _product_or_none(code):
 
 def _plain_number(value):
     """Keep 1.0 as 1, so the posology reads "1 tablet", not "1.0 tablet"."""
-    return int(value) if float(value).is_integer() else value
+    return int(value) if value == int(value) else float(value)

@@ -1,53 +1,77 @@
 """Step 1, the patient: from the host's context, else looked up by document, else created."""
 
+import re
 from datetime import date
-from typing import Literal
 
 from flask import g, render_template, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bff.upstream import UpstreamError
+from bff.contexts import DOCUMENT_NUMBER, DOCUMENT_TYPES, UPSTREAM_ID
+from bff.upstream import UpstreamError, path
 
 from . import bp
-from .flow import draft, field_errors, idempotency_key, render_step, renders, show, step_view, upstream, upstream_alert
+from .flow import (
+    draft,
+    field_errors,
+    idempotency_key,
+    render_step,
+    renders,
+    show,
+    step_view,
+    upstream,
+    upstream_alert,
+    version,
+)
 
-DOCUMENT_TYPES = {
-    "CC": _l("Citizenship card (CC)"),
-    "CE": _l("Foreigner ID card (CE)"),
-    "TI": _l("Identity card, minors (TI)"),
-    "RC": _l("Birth registration (RC)"),
-    "DNI": _l("National ID (DNI)"),
-    "NIE": _l("Foreigner ID number (NIE)"),
-    "CURP": _l("CURP"),
-    "CI": _l("Identity card (CI)"),
-    "PA": _l("Passport"),
+# The market follows the prescription version the host app is set to: v1 is the Latin-American market
+# (Colombia's documents), v1.1 Portugal, v2 Spain. Each offers the identity documents used there.
+MARKET_DOCUMENT_TYPES = {
+    "v1": {"CC": _l("Citizenship card (CC)"), "CE": _l("Foreigner ID card (CE)"),
+           "TI": _l("Identity card, minors (TI)"), "RC": _l("Birth registration (RC)"), "PA": _l("Passport")},
+    "v1.1": {"CC": _l("Citizen card (CC)"), "PA": _l("Passport")},
+    "v2": {"DNI": _l("National ID (DNI)"), "NIE": _l("Foreigner ID number (NIE)"), "PA": _l("Passport")},
 }
+MAX_NAME = 100
+MAX_EMAIL = 200
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 FIELD_ERRORS = {
-    "first_name": _l("Enter the patient's first name."),
-    "last_name": _l("Enter the patient's last name."),
-    "document_type": _l("Choose the type of document."),
+    "first_name": _l("Enter the patient's first name, at most %(max)s characters.", max=MAX_NAME),
+    "last_name": _l("Enter the patient's last name, at most %(max)s characters.", max=MAX_NAME),
+    "document_type": _l("Choose one of the document types offered."),
     "document_number": _l("Use 3 to 30 letters, digits or dashes."),
     "date_of_birth": _l("Enter a real date of birth, not in the future."),
-    "email": _l("Enter a valid e-mail address, or leave it empty."),
+    "email": _l("Enter a valid e-mail address of at most %(max)s characters, or leave it empty.", max=MAX_EMAIL),
 }
+
+
+def document_types():
+    """The identity documents of this session's market, {code: name}."""
+    return MARKET_DOCUMENT_TYPES[version()]
 
 
 class NewPatient(BaseModel):
     """The create form, checked here first so the doctor gets messages in their own language."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    document_type: Literal[tuple(DOCUMENT_TYPES)]
-    document_number: str = Field(pattern=r"^[A-Za-z0-9-]{3,30}$")
+    first_name: str = Field(min_length=1, max_length=MAX_NAME)
+    last_name: str = Field(min_length=1, max_length=MAX_NAME)
+    document_type: str
+    document_number: str = Field(pattern=DOCUMENT_NUMBER)
     date_of_birth: date
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+    email: str | None = Field(default=None, pattern=EMAIL, max_length=MAX_EMAIL)
 
     @field_validator("email", mode="before")
     @classmethod
     def _blank_is_none(cls, value):
         return value or None
+
+    @field_validator("document_type")
+    @classmethod
+    def _of_this_market(cls, value):
+        if value not in document_types():
+            raise ValueError("not a document of this market")
+        return value
 
     @field_validator("date_of_birth")
     @classmethod
@@ -73,7 +97,7 @@ def patient_from_context(given):
     """Resolve the patient the host app named (by patient_id, or by document); None when Osigu has none."""
     try:
         if given.get("patient_id"):
-            return summary(upstream().get_json(f"/ehr/v1/patients/{given['patient_id']}"))
+            return summary(upstream().get_json(path("/ehr/v1/patients/{}", given["patient_id"])))
         if given.get("document_number"):
             found = find(str(given["document_number"]), given.get("document_type"))
             return summary(found[0]) if len(found) == 1 else None
@@ -89,12 +113,27 @@ def fixed_by_host():
 
 @renders("patient")
 def render_patient(status=200, alert=None, **context):
-    """Render the patient step."""
+    """Render the patient step; a patient the host named but Osigu lacks is searched already, to register."""
     given = g.widget_session.context.get("patient") or {}
-    context.setdefault("values", {"document_type": given.get("document_type", "CC"),
+    types = document_types()
+    context.setdefault("values", {"document_type": given.get("document_type", next(iter(types))),
                                   "document_number": given.get("document_number", "")})
-    return render_step("patient", status, alert, document_types=DOCUMENT_TYPES, from_host=fixed_by_host(),
+    if given and not draft().patient and "creating" not in context:
+        context |= host_patient_search(given)
+    return render_step("patient", status, alert, document_types=types, from_host=fixed_by_host(),
                        errors=context.pop("errors", {}), **context)
+
+
+def host_patient_search(given):
+    """The search for the patient the host app named, as if the doctor had typed it (shown on the patient step)."""
+    if not given.get("document_number"):
+        return {"host_patient_missing": True}
+    try:
+        results = find(given["document_number"], given.get("document_type"))
+    except UpstreamError as error:
+        return {"preset": {"results": [], "alert": upstream_alert(error)}}
+    return {"preset": {"results": results, "number": given["document_number"],
+                       "document_type": given.get("document_type")}}
 
 
 @bp.get("/patient")
@@ -109,16 +148,16 @@ def patient_step():
 def search_patients():
     """Find patients by document number, as the doctor types it."""
     number = request.args.get("document_number", "").strip()
-    document_type = request.args.get("document_type") or None
-    results, alert = [], None
-    if len(number) >= 3:
+    document_type = request.args.get("document_type") if request.args.get("document_type") in DOCUMENT_TYPES else None
+    results, alert, searched = [], None, bool(re.match(DOCUMENT_NUMBER, number))
+    if searched:
         try:
             results = find(number, document_type)
         except UpstreamError as error:
             alert = upstream_alert(error)
-    return render_template("prescription/_patient_results.html", results=results, searched=len(number) >= 3,
-                           number=number, document_type=document_type, alert=alert,
-                           document_types=DOCUMENT_TYPES)
+    return render_template("prescription/_patient_results.html", results=results, searched=searched,
+                           number=number, document_type=document_type, alert=alert, document_types=document_types(),
+                           malformed=len(number) >= 3 and not searched)
 
 
 @bp.post("/patient/select")
@@ -127,8 +166,11 @@ def select_patient():
     """Use the patient the doctor picked from the results."""
     if fixed_by_host():
         return show("diagnoses")
+    patient_id = request.form.get("patient_id", "")
+    if not re.match(UPSTREAM_ID, patient_id):
+        return render_patient(422)
     try:
-        patient = upstream().get_json(f"/ehr/v1/patients/{request.form.get('patient_id', '')}")
+        patient = upstream().get_json(path("/ehr/v1/patients/{}", patient_id))
     except UpstreamError as error:
         alert = upstream_alert(error)
         return render_patient(422, alert)

@@ -1,20 +1,80 @@
 """Structured posology (dose, unit, frequency, duration) and how it reads in the doctor's language."""
 
-from flask_babel import format_decimal, ngettext
+import math
+import re
+from decimal import Decimal
+
+from babel.numbers import NumberFormatError, parse_decimal
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 
-UNITS = ("tablet", "capsule", "ml", "drop", "puff", "sachet", "application")
-EVERY_HOURS = (4, 6, 8, 12, 24, 48, 72)
-# A product's pharmaceutical form suggests the unit a dose is counted in.
-FORM_UNITS = (("tablet", "tablet"), ("capsule", "capsule"), ("drop", "drop"), ("inhal", "puff"),
-              ("sachet", "sachet"), ("powder", "sachet"), ("cream", "application"), ("ointment", "application"),
-              ("gel", "application"), ("suspension", "ml"), ("solution", "ml"), ("syrup", "ml"))
+from bff import contexts
+
+UNITS, EVERY_HOURS = contexts.DOSE_UNITS, contexts.EVERY_HOURS  # the shapes a host's context is checked against
+
+# A product's pharmaceutical form decides the units a dose can be counted in (the first is suggested);
+# the first word found in the form wins, so the specific words come first. Unknown forms allow any unit.
+FORM_UNITS = (("eye drops", ("drop",)), ("capsule", ("capsule",)), ("tablet", ("tablet",)),
+              ("inhal", ("puff",)), ("spray", ("puff",)), ("patch", ("application",)),
+              ("powder for oral", ("sachet", "ml")), ("sachet", ("sachet",)), ("injection", ("ml",)),
+              ("infusion", ("ml",)), ("cream", ("application",)), ("ointment", ("application",)),
+              ("gel", ("application",)), ("drop", ("drop", "ml")), ("suspension", ("ml", "drop")),
+              ("solution", ("ml", "drop")), ("syrup", ("ml",)))
+# Tablets and capsules are prescribed one by one; anything else (a syrup, a cream, an inhaler) by the pack.
+COUNTED_ONE_BY_ONE = ("tablet", "capsule")
+# The pack sizes a presentation states in a dose unit: "box of 20", "bottle of 120 mL", "inhaler of 200 doses".
+PACK_SIZE = re.compile(r"\bof (\d+(?:\.\d+)?)\s*(ml|doses)?\b", re.IGNORECASE)
+PACK_UNITS = {"ml": "ml", "doses": "puff"}
+
+
+def units_for_form(form):
+    """The dose units that fit a product's form (tablet → tablet; oral suspension → mL or drops)."""
+    form = (form or "").lower()
+    return next((units for word, units in FORM_UNITS if word in form), UNITS)
 
 
 def unit_for_form(form):
     """Suggest the dose unit for a product's form (tablet → tablet, oral suspension → mL)."""
-    form = (form or "").lower()
-    return next((unit for word, unit in FORM_UNITS if word in form), "tablet")
+    return units_for_form(form)[0]
+
+
+def counts_units(form):
+    """Whether a product's quantity counts units (tablets, capsules) rather than packs."""
+    return units_for_form(form)[0] in COUNTED_ONE_BY_ONE
+
+
+def parse_number(text):
+    """Read a number as the doctor typed it in the session's language ("0,5" in Spanish); ValueError if not one."""
+    try:
+        return parse_decimal(str(text).strip(), locale=get_locale(), strict=True)
+    except NumberFormatError:
+        raise ValueError("not a number in this language") from None
+
+
+def administrations(every_hours, duration_days):
+    """How many doses a posology gives in all (every 48 hours for 10 days: 5)."""
+    return math.ceil(duration_days * 24 / every_hours)
+
+
+def quantity_needed(product, dose, unit, every_hours, duration_days):
+    """(the quantity the posology needs, the most that is not too much), in the product's counting; None if unknown."""
+    total = Decimal(str(dose)) * administrations(every_hours, duration_days)
+    size, size_unit = pack_size(product.get("presentation"))
+    if counts_units(product.get("form")):
+        needed = math.ceil(total)
+        return needed, int(math.ceil(needed / size) * size) if size and size_unit is None else needed
+    if size and PACK_UNITS.get(size_unit) == unit:
+        packs = math.ceil(total / size)
+        return packs, packs
+    return None
+
+
+def pack_size(presentation):
+    """(how many a pack holds, in what: None for units, "ml" or "doses"), or (None, None) when it does not say."""
+    match = PACK_SIZE.search(presentation or "")
+    if not match:
+        return None, None
+    return Decimal(match.group(1)), (match.group(2) or "").lower() or None
 
 
 def dose_text(dose, unit):
@@ -50,3 +110,11 @@ def describe(line):
     days = ngettext("%(num)s day", "%(num)s days", line["duration_days"])
     return _("%(dose)s %(interval)s for %(days)s", dose=dose_text(line["dose"], line["unit"]),
              interval=interval_text(line["every_hours"]), days=days)
+
+
+def quantity_text(line):
+    """Say a line's quantity with what it counts: "Quantity: 30 units", "Quantity: 2 packs"."""
+    amount = format_decimal(line["quantity"])
+    if line.get("counts") == "packs":
+        return ngettext("Quantity: %(amount)s pack", "Quantity: %(amount)s packs", line["quantity"], amount=amount)
+    return ngettext("Quantity: %(amount)s unit", "Quantity: %(amount)s units", line["quantity"], amount=amount)

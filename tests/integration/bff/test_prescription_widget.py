@@ -249,3 +249,167 @@ def test_the_prescription_is_sent_by_e_mail_to_the_patient_or_to_an_address_type
     sent = requests.get(f"{simulator_url}/sandbox/v1/messages", params={"reference": outcome["prescription_id"]},
                         timeout=10).json()["data"]
     assert sorted(message["recipient"] for message in sent) == ["ana.lopez@example.org", "ana.work@example.org"]
+
+
+def line(w, product_code="MED-042", **fields):
+    """Post the line form as a doctor fills it (strings, as a browser sends them)."""
+    form = {"product_code": product_code, "quantity": "30", "dose": "1", "unit": "tablet", "every_hours": "8",
+            "duration_days": "10"} | fields
+    return w.post("/medications/add", data=form)
+
+
+def test_a_spanish_dose_takes_a_decimal_comma_and_reads_back_with_it(widget):
+    w = widget()
+    fill_in_ana_with_paracetamol(w)
+    refused = line(w, dose="0.5", quantity="", duration_days="1.000")  # Spanish writes 0,5; 1.000 is a thousand
+    assert refused.status_code == 422
+    assert "por ejemplo 0,5" in refused.text and "como máximo 1.000" in refused.text
+    assert "de 1 a 365" in refused.text  # the days: a thousand is over the limit, said with it
+    added = line(w, dose="0,5", quantity="", every_hours="12", duration_days="10")  # empty: computed
+    assert step_of(added) == "medications" and "Cantidad: 10 unidades" in added.text
+    assert "0,5 comprimidos cada 12 horas durante 10 días" in w.get("/review").text
+
+
+def test_an_english_dose_takes_a_decimal_point(widget):
+    w = widget(locale="en")
+    fill_in_ana_with_paracetamol(w)
+    assert "for example 0.5" in line(w, dose="0,5").text
+    added = line(w, dose="1.5", quantity="45")
+    assert "1.5 tablets every 8 hours for 10 days" in added.text and "Quantity: 45 units" in added.text
+
+
+def test_messages_say_the_real_limits(widget):
+    w = widget(locale="en")
+    fill_in_ana_with_paracetamol(w)
+    assert "Enter a whole number from 1 to 1,000." in line(w, quantity="1001").text
+    w.post("/patient/change")
+    new = {"first_name": "E" * 101, "last_name": "Sanz", "document_type": "CC", "document_number": "7700000002",
+           "date_of_birth": "1980-05-05"}
+    assert "at most 100 characters" in w.post("/patient/new", data=new).text
+
+
+def test_a_quantity_the_posology_does_not_explain_is_a_warning_the_doctor_can_override(widget):
+    w = widget(locale="en")
+    fill_in_ana_with_paracetamol(w)
+    w.post("/medications/remove", data={"product_code": "MED-042"})
+    warned = line(w, quantity="10")  # 1 tablet every 8 hours for 10 days needs 30
+    assert warned.status_code == 200 and "The posology needs 30 units and the quantity is 10" in warned.text
+    assert "MED-042" not in w.get("/medications").text  # nothing added yet
+    confirmed = re.search(r'name="quantity_confirmed" value="([^"]+)"', warned.text).group(1)
+    added = line(w, quantity="10", quantity_confirmed=confirmed)
+    assert "Quantity: 10 units" in added.text
+    assert "posology needs" not in line(w, quantity="40").text  # two boxes of 20 cover 30: no warning
+
+
+def test_only_units_that_fit_the_form_are_offered_and_packs_are_counted_as_packs(widget):
+    w = widget(locale="en")
+    fill_in_ana_with_paracetamol(w)
+    tablets = w.get("/medications/line", params={"product_code": "MED-042"})
+    assert re.findall(r'<option value="(\w+)"', tablets.text)[:1] == ["tablet"] and 'value="ml"' not in tablets.text
+    assert line(w, unit="ml").status_code == 422
+    syrup = w.get("/medications/line", params={"product_code": "MED-049"})  # paracetamol syrup, bottle of 120 mL
+    assert 'value="ml" selected' in syrup.text and "Quantity to dispense (packs: bottle of 120 mL)" in syrup.text
+    added = line(w, "MED-049", dose="5", unit="ml", quantity="")  # 5 mL every 8 hours for 10 days: 150 mL
+    assert "Quantity: 2 packs" in added.text
+
+
+@pytest.mark.parametrize("host_app, offered, refused", [
+    ("his-a", {"CC", "CE", "TI", "RC", "PA"}, "DNI"),
+    ("his-eu", {"CC", "PA"}, "TI"),
+    ("his-es", {"DNI", "NIE", "PA"}, "CC"),
+])
+def test_identity_documents_are_the_markets(widget, host_app, offered, refused):
+    w = widget(host_app, locale="en")
+    form = w.get("/patient/search", params={"document_number": "7711111111"})
+    assert set(re.findall(r'<option value="(\w+)"', form.text)) == offered
+    new = {"first_name": "Elena", "last_name": "Sanz", "document_type": refused, "document_number": "7711111111",
+           "date_of_birth": "1980-05-05"}
+    answer = w.post("/patient/new", data=new)
+    assert answer.status_code == 422 and "Choose one of the document types offered." in answer.text
+
+
+def test_an_unknown_host_patient_lands_on_the_search_with_registration_offered(widget):
+    w = widget(locale="en", context={"patient": {"document_type": "CC", "document_number": "7722222222"}})
+    resumed = w.get("/resume")
+    assert step_of(resumed) == "patient"
+    assert "No patient has the document 7722222222. Register the patient:" in resumed.text
+    assert 'name="document_number" type="text" value="7722222222"' in resumed.text
+    created = w.post("/patient/new", data={"first_name": "Elena", "last_name": "Sanz", "document_type": "CC",
+                                          "document_number": "7722222222", "date_of_birth": "1980-05-05"})
+    assert step_of(created) == "diagnoses" and "Elena Sanz" in created.text
+    by_id = widget(locale="en", context={"patient": {"patient_id": "pat_01HXE0000000000000000ZZZ99"}})
+    assert "The patient your system named is not in Osigu" in by_id.get("/resume").text
+
+
+@pytest.mark.parametrize("patient_id", ["../../../sandbox/v1/messages", "..%2F..%2Fsandbox", "pat_1?x=1", "a" * 65])
+def test_a_patient_id_of_the_wrong_shape_never_reaches_osigu(widget, patient_id):
+    w = widget(locale="en")
+    w.get("/resume")
+    answer = w.post("/patient/select", data={"patient_id": patient_id})
+    assert answer.status_code == 422 and step_of(answer) == "patient"
+
+
+def test_an_upstream_path_quotes_every_segment():
+    from bff.upstream import path
+
+    assert path("/ehr/v1/patients/{}", "../../sandbox/v1/messages?x=1#y") == \
+        "/ehr/v1/patients/..%2F..%2Fsandbox%2Fv1%2Fmessages%3Fx%3D1%23y"
+    assert path("/ehr/v1/prescriptions/{}/resend", "rx_01") == "/ehr/v1/prescriptions/rx_01/resend"
+
+
+def test_form_fields_are_checked_before_they_touch_the_draft(widget):
+    w = widget(locale="en")
+    fill_in_ana_with_paracetamol(w)
+    assert w.post("/diagnoses/add", data={"diagnosis_code": "x" * 5000}).status_code == 422
+    assert w.post("/diagnoses/add", data={"diagnosis_code": "R51" * (3 * 1024 * 1024)}).status_code == 413
+    assert w.post("/medications/add", data={"product_code": "MED-042", "dose": "1" * 9000}).status_code == 413
+    page = w.get("/diagnoses")
+    assert "xxxxx" not in page.text and len(page.content) < 20_000
+
+
+def test_a_draft_filled_to_every_limit_stays_small(widget, bff_app):
+    from widgets.prescription.flow import PrescriptionDraft
+
+    w = widget(locale="en")
+    fill_in_ana_with_paracetamol(w)
+    codes = ["A00.0", "A01.0", "B20", "C34.1", "E11.9", "I10", "J45.9", "K29.7", "M54.5", "N39.0", "R50.9"]
+    for code in codes:
+        w.post("/diagnoses/add", data={"diagnosis_code": code, "description": "d" * 5000})  # kept: 300
+    assert "at most 10 diagnoses" in w.post("/diagnoses/add", data={"diagnosis_code": "Z00.0"}).text
+    for number in range(1, 22):
+        code = f"MED-{number:03d}"
+        unit = re.search(r'<option value="(\w+)" selected',
+                         w.get("/medications/line", params={"product_code": code}).text).group(1)
+        line(w, code, unit=unit, dose="1000", quantity="1000", quantity_confirmed="1000", duration_days="365")
+    with bff_app.app_context():
+        stored = bff_app.extensions["sqlalchemy"].session.scalars(
+            bff_app.extensions["sqlalchemy"].select(PrescriptionDraft)).one()
+        size = len(json.dumps([stored.patient, stored.diagnoses, stored.lines]))
+    assert len(stored.diagnoses) == 10 and len(stored.lines) == 20
+    assert size < 16_000, size  # ten 300-character descriptions and twenty lines: kilobytes, never megabytes
+
+
+def test_cancel_is_idempotent_before_issue_and_refused_after(widget):
+    w = widget()
+    fill_in_ana_with_paracetamol(w)
+    first, second = w.post("/cancel"), w.post("/cancel")  # a double click
+    assert second.status_code == 200
+    assert trigger_of(first) == trigger_of(second) == {"osigu:exit": {"reason": "cancelled", "step": "medications"}}
+    assert step_of(w.get("/resume")) == "patient"  # the work was dropped: mounted again, it starts over
+
+    w = widget()
+    fill_in_ana_with_paracetamol(w)
+    outcome = trigger_of(w.post("/issue"))["osigu:success"]["outcome"]
+    refused = w.post("/cancel")
+    assert step_of(refused) == "done" and "osigu:exit" not in trigger_of(refused)
+    assert outcome["prescription_code"] in refused.text
+    assert trigger_of(w.post("/issue"))["osigu:success"]["outcome"] == outcome  # still the one prescription
+
+
+def test_a_portuguese_session_speaks_portuguese_and_writes_decimals_with_a_comma(widget):
+    w = widget("his-eu", locale="pt")
+    fill_in_ana_with_paracetamol(w)
+    added = line(w, dose="0,5", quantity="15")
+    assert "Medicamentos" in added.text and "Quantidade: 15 unidades" in added.text
+    assert "0,5 comprimidos de 8 em 8 horas durante 10 dias" in added.text
+    assert "Consentimento do doente" in w.get("/consent").text

@@ -1,4 +1,4 @@
-"""Every user-facing string is marked, and translated into Spanish and English."""
+"""Every user-facing string is marked, and translated into Spanish, English and Portuguese."""
 
 from pathlib import Path
 
@@ -32,7 +32,7 @@ def catalog(locale, kind="po"):
         return read_po(handle) if kind == "po" else read_mo(handle)
 
 
-@pytest.mark.parametrize("locale", ["es", "en"])
+@pytest.mark.parametrize("locale", ["es", "en", "pt"])
 def test_every_marked_string_is_translated(locale):
     done = {(message.id if isinstance(message.id, str) else message.id[0]) for message in catalog(locale)
             if message.id and translated(message)}
@@ -41,7 +41,7 @@ def test_every_marked_string_is_translated(locale):
     assert missing == [], f"untranslated in {locale}: {missing}"
 
 
-@pytest.mark.parametrize("locale", ["es", "en"])
+@pytest.mark.parametrize("locale", ["es", "en", "pt"])
 def test_the_compiled_catalog_matches_its_source(locale):
     def entries(messages):
         return {(m.id if isinstance(m.id, str) else tuple(m.id)): m.string if isinstance(m.string, str)
