@@ -13,6 +13,8 @@ HEADINGS = {
            "review": "Revisar y emitir", "done": "Receta emitida", "patient": "Paciente"},
     "en": {"diagnoses": "Diagnoses", "medications": "Medications", "consent": "Patient's consent",
            "review": "Review and issue", "done": "Prescription issued", "patient": "Patient"},
+    "pt": {"diagnoses": "Diagnósticos", "medications": "Medicamentos", "consent": "Consentimento do doente",
+           "review": "Rever e emitir", "done": "Receita emitida", "patient": "Doente"},
 }
 WORDS = {
     "es": {"search_dx": "Buscar en la CIE-10 por código o palabras",
@@ -26,6 +28,12 @@ WORDS = {
            "days": "For how many days", "quantity": "Quantity to dispense (units)", "add_line": "Add to prescription",
            "continue": "Continue", "consent": "The patient has given their consent", "issue": "Issue prescription",
            "posology": "1 tablet every 8 hours for 10 days", "cancel": "Cancel prescription"},
+    "pt": {"search_dx": "Pesquisar na CID-10 por código ou palavras", "search_med": "Pesquisar os seus medicamentos "
+           "registados", "add": "Adicionar R51", "prescribe": "Prescrever Paracetamol 500 mg tablet, box of 20",
+           "days": "Durante quantos dias", "quantity": "Quantidade a dispensar (unidades)",
+           "add_line": "Adicionar à receita", "continue": "Continuar", "consent": "O doente deu o seu consentimento",
+           "issue": "Emitir receita", "posology": "1 comprimido de 8 em 8 horas durante 10 dias",
+           "cancel": "Cancelar receita"},
 }
 
 
@@ -56,18 +64,21 @@ def his(simulator_url, serve_wsgi, tmp_path):
     outbox.stop_worker(app)
 
 
-def open_his(page, his):
-    """Open the HIS page and record every message that reaches it, with the origin it came from."""
-    page.goto(his.url)
-    page.evaluate("""() => { window.received = [];
-        window.addEventListener('message', e => window.received.push({origin: e.origin, data: e.data})); }""")
+def open_his(page, his, locale="es"):
+    """Open the HIS page in a language and record every message that reaches it, with the origin it came from."""
+    page.add_init_script("""window.received = [];
+        window.addEventListener('message', e => window.received.push({origin: e.origin, data: e.data}));""")
+    page.goto(f"{his.url}/?lang={locale}")
 
 
 def start(page, market="v1", locale="es", patient="ana"):
+    """Prescribe from the HIS page, switching its language first (the widget speaks the page's)."""
+    if page.evaluate("() => document.documentElement.lang") != locale:
+        with page.expect_navigation():
+            page.select_option("#locale", locale)
     page.select_option("#market", market)
-    page.select_option("#locale", locale)
     page.select_option("#patient", patient)
-    page.get_by_role("button", name="Prescribe / Recetar").click()
+    page.locator("#choice button[type=submit]").click()
     return page.frame_locator("#osigu iframe")
 
 
@@ -126,7 +137,7 @@ def test_a_doctor_issues_a_prescription(page, his, market, locale):
     code = frame.locator("[data-osigu-prescription-code]").inner_text()
     assert re.fullmatch(r"RX-\d{4}-\d{6}", code)
     # The host heard it through onSuccess, from the BFF's origin, on this mount's channel.
-    page.get_by_text(f"Prescription {code} issued").wait_for()
+    page.locator("#last-prescription", has_text=code).wait_for()
     channel = re.search(r"channel=([0-9a-f]{32})", page.locator("#osigu iframe").get_attribute("src")).group(1)
     success = page.evaluate("() => window.received.filter(m => m.data && m.data.type === 'success')")
     assert len(success) == 1 and success[0]["origin"] == his.bff and success[0]["data"]["channel"] == channel
@@ -170,7 +181,7 @@ def test_reloading_the_iframe_resumes_the_step(page, his):
 
 def test_a_keyboard_alone_is_enough(page, his):
     open_his(page, his)
-    page.get_by_role("button", name="Prescribe / Recetar").focus()
+    page.locator("#choice button[type=submit]").focus()
     page.keyboard.press("Enter")
     frame = page.frame_locator("#osigu iframe")
     expect_step(frame, "es", "diagnoses")
@@ -214,7 +225,7 @@ def test_a_keyboard_alone_is_enough(page, his):
     tab_to(words["issue"])
     page.keyboard.press("Enter")
     expect_step(frame, "es", "done")
-    page.get_by_text(re.compile(r"Prescription RX-\d{4}-\d{6} issued")).wait_for()
+    page.locator("#last-prescription", has_text=re.compile(r"RX-\d{4}-\d{6}")).wait_for()
 
 
 def test_the_accessibility_check_sees_inside_the_widget_frame(page, his):
@@ -242,3 +253,40 @@ def test_the_sessions_theme_and_the_mounts_theme_style_the_widget(page, his):
     style = search.evaluate("b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderTopLeftRadius]")
     assert style == ["rgb(170, 0, 0)", "12px"]  # the session's colour wins; the mount's radius applies
     assert page.frame_locator("#osigu iframe").locator("body").is_visible()  # the hostile font was ignored
+
+
+def test_a_spanish_doctor_types_a_decimal_comma(page, his):
+    open_his(page, his)
+    frame = start(page)
+    expect_step(frame, "es", "diagnoses")
+    frame.get_by_label(WORDS["es"]["search_dx"]).fill("cefalea")
+    frame.get_by_role("button", name=WORDS["es"]["add"], exact=True).click()
+    frame.get_by_role("button", name=WORDS["es"]["continue"]).click()
+    frame.get_by_label(WORDS["es"]["search_med"]).fill("paracetamol 500")
+    frame.get_by_role("button", name=WORDS["es"]["prescribe"], exact=True).click()
+    frame.get_by_label("Dosis").fill("0,5")
+    frame.get_by_label(WORDS["es"]["days"]).fill("10")  # the quantity left empty: computed from the posology
+    frame.get_by_role("button", name=WORDS["es"]["add_line"]).click()
+    frame.get_by_text("0,5 comprimidos cada 8 horas durante 10 días").wait_for()
+    frame.get_by_text("Cantidad: 15 unidades").wait_for()
+
+
+def test_a_portuguese_doctor_issues_a_prescription_in_portugal(page, his):
+    open_his(page, his, "pt")
+    assert page.locator("h2#chart-title").inner_text() == "Nova receita"  # the page in one language
+    assert page.get_by_text("New prescription").count() == 0
+    frame = start(page, "v1.1", "pt")
+    walk_to_review(page, frame, "v1.1", "pt")
+    frame.get_by_role("button", name=WORDS["pt"]["issue"]).click()
+    expect_step(frame, "pt", "done")
+    code = frame.locator("[data-osigu-prescription-code]").inner_text()
+    page.locator("#last-prescription", has_text=f"Receita {code} emitida").wait_for()
+
+
+def test_the_his_page_switches_language_as_a_whole(page, his):
+    open_his(page, his)
+    assert page.get_by_role("button", name="Recetar", exact=True).is_visible()
+    with page.expect_navigation():
+        page.select_option("#locale", "en")
+    assert page.get_by_role("button", name="Prescribe", exact=True).is_visible()
+    assert page.get_by_text("Nueva receta").count() == 0 and page.get_by_text("Recetar").count() == 0

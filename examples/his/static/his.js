@@ -31,9 +31,15 @@
   }
 
   function showPrescription(outcome) {
+    var template = document.getElementById("choice").getAttribute("data-issued");
     document.getElementById("last-prescription").textContent =
-      "Prescription " + outcome.prescription_code + " issued (" + outcome.prescription_id + ").";
+      template.replace("{code}", outcome.prescription_code).replace("{id}", outcome.prescription_id);
   }
+
+  // The language switch reloads the page in the language chosen.
+  document.getElementById("locale").addEventListener("change", function (event) {
+    event.target.form.submit();
+  });
 
   document.getElementById("choice").addEventListener("submit", function (event) {
     event.preventDefault();

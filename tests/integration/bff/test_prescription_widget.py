@@ -413,3 +413,12 @@ def test_a_portuguese_session_speaks_portuguese_and_writes_decimals_with_a_comma
     assert "Medicamentos" in added.text and "Quantidade: 15 unidades" in added.text
     assert "0,5 comprimidos de 8 em 8 horas durante 10 dias" in added.text
     assert "Consentimento do doente" in w.get("/consent").text
+
+
+def test_one_back_button_per_screen(widget):
+    w = widget(locale="en")
+    fill_in_ana_with_paracetamol(w)
+    line_form = w.get("/medications/line", params={"product_code": "MED-042"})
+    screens = [w.get("/diagnoses"), w.get("/medications"), line_form, w.get("/review")]
+    for screen in screens:
+        assert len(re.findall(r">(Back|Back to the list)</button>", screen.text)) == 1, step_of(screen)
