@@ -36,8 +36,8 @@ class Asset:
 
 
 def source_root():
-    """Where embed.js and static/ are: inside the installed package (setup.py copies them), else the checkout."""
-    packaged = resources.files("widgets") / "assets"
+    """Where embed.js and static/ are: the package's copy (setup.py puts it in widgets/public/), else the checkout."""
+    packaged = resources.files("widgets") / "public"
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[1]
 
 
