@@ -103,3 +103,13 @@ def test_json_health_and_errors_are_no_store(bff_url, host):
     for response in (requests.get(f"{bff_url}/healthz", timeout=10), requests.get(f"{bff_url}/nowhere", timeout=10),
                      host.get("/v1/osigu/medical-catalogs/v1/diagnoses", params={"query": "cephalgia"})):
         assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_widget_fragments_are_compressed_per_response_and_still_no_store(bff_url, new_session):
+    headers = {"HX-Request": "true", "X-Osigu-Session": new_session(), "X-Osigu-Origin": "http://127.0.0.1:9001"}
+    url = f"{bff_url}/widgets/prescription/diagnoses/search?q=ce"
+    response, wire = fetch(url, "br, gzip", **headers)
+    _, plain = fetch(url, "identity", **headers)
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(wire) == plain and len(wire) < len(plain) / 2
+    assert "Accept-Encoding" in response.headers["Vary"] and response.headers["Cache-Control"] == "no-store"
