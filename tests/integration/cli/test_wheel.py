@@ -47,9 +47,11 @@ def demo(installed, tmp_path):
 
 
 def test_the_installed_wheel_serves_embed_js_static_files_and_widgets(installed, demo):
-    located = subprocess.run([installed / "python", "-c", "import widgets.assets; print(widgets.assets.source_root())"],
-                             capture_output=True, text=True, check=True, cwd=installed)
-    assert Path(located.stdout.strip()).is_relative_to(installed.parent)  # the package's copy, not the checkout
+    code = "import bff.config, widgets.assets; print(widgets.assets.source_root()); print(bff.config.DEMO_SIGNING_KEY)"
+    located = subprocess.run([installed / "python", "-c", code], capture_output=True, text=True, check=True,
+                             cwd=installed).stdout.split()
+    for path in located:  # the package's copies of embed.js and static/, and of the demo's v2 signing key
+        assert Path(path).exists() and Path(path).is_relative_to(installed.parent)
 
     bff_url, host_url = demo
     host_page = requests.get(host_url, timeout=10)
@@ -66,9 +68,10 @@ def test_the_installed_wheel_serves_embed_js_static_files_and_widgets(installed,
     for url in assets:
         assert requests.get(bff_url + url, timeout=10).status_code == 200
 
-    # A doctor's first step renders from the installed templates and translations.
-    token = requests.post(f"{host_url}/widget-session", json={"market": "v1", "locale": "en", "patient": ""},
+    # A doctor's first step renders from the installed templates and Spanish catalog.
+    token = requests.post(f"{host_url}/widget-session", json={"market": "v1", "locale": "es", "patient": ""},
                           timeout=10).json()["token"]
     step = requests.get(f"{bff_url}/widgets/prescription/resume", timeout=10,
                         headers={"HX-Request": "true", "X-Osigu-Session": token, "X-Osigu-Origin": host_url})
     assert step.status_code == 200 and 'data-osigu-step="patient"' in step.text
+    assert "Número de documento" in step.text
