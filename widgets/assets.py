@@ -10,7 +10,7 @@ import functools
 import gzip
 import hashlib
 import mimetypes
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -32,7 +32,7 @@ class Asset:
     body: bytes
     mimetype: str
     digest: str
-    encoded: dict = field(default_factory=dict)  # encoding → bytes, only where smaller than body
+    encoded: dict  # encoding → bytes, only where smaller than body
 
 
 def source_root():
@@ -54,11 +54,11 @@ def build_asset(name, raw):
     """Minify, hash and compress one file."""
     mimetype = "text/javascript" if name.endswith(".js") else mimetypes.guess_type(name)[0] or "text/plain"
     body = minify(name, raw.decode()).encode() if mimetype in TEXT_TYPES else raw
-    asset = Asset(body, mimetype, hashlib.sha256(body).hexdigest()[:16])
+    compressed = {}
     if mimetype in TEXT_TYPES:
         compressed = {"br": brotli.compress(body, quality=11), "gzip": gzip.compress(body, 9, mtime=0)}
-        asset.encoded.update({coding: data for coding, data in compressed.items() if len(data) < len(body)})
-    return asset
+    encoded = {coding: data for coding, data in compressed.items() if len(data) < len(body)}
+    return Asset(body, mimetype, hashlib.sha256(body).hexdigest()[:16], encoded)
 
 
 def fingerprinted(name, digest):
