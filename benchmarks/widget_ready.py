@@ -1,4 +1,4 @@
-"""Time from OsiguWidgets.mount() to the widget's ready, in Chromium, with the page weight beside it.
+"""Time from OsiguWidgets.mount() to the widget's ready, in Chromium.
 
 Starts `osigu-widgets demo` on free ports (simulator, BFF, example HIS as their own processes),
 then mounts the prescription widget in the example HIS page N times and reports the median:
@@ -17,12 +17,8 @@ import socket
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import widget_weight  # noqa: E402  (a sibling script, not a package)
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -45,14 +41,14 @@ def free_port():
 
 
 def start_demo():
-    """Run the demo on free ports; return (process, host page URL) once it says it is ready."""
+    """Run the demo on free ports; return (process, host page URL, BFF URL) once it says it is ready."""
     ports = [str(free_port()) for _ in range(3)]
     process = subprocess.Popen([sys.executable, "-m", "bff.cli", "demo", "--simulator-port", ports[0],
                                 "--bff-port", ports[1], "--host-port", ports[2]],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     for line in process.stdout:
         if "Ctrl+C" in line:
-            return process, f"http://localhost:{ports[2]}"
+            return process, f"http://localhost:{ports[2]}", f"http://127.0.0.1:{ports[1]}"
     raise SystemExit("the demo did not start")
 
 
@@ -76,7 +72,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     arguments = parser.parse_args()
-    demo, url = start_demo()
+    demo, url, _ = start_demo()
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -95,8 +91,6 @@ def main():
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(timeout=30)
-    print("\n# What the pages download\n")
-    widget_weight.main()
 
 
 if __name__ == "__main__":

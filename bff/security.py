@@ -1,8 +1,8 @@
-"""Security headers on every response: a deny-by-default CSP, and nonces for widget pages."""
+"""Security headers on every response: a deny-by-default CSP, nonces for widget pages, no-store by default."""
 
 import secrets
 
-from flask import g
+from flask import current_app, g, request
 
 # JSON, embed.js and errors need nothing from a browser: deny everything, including being framed.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -31,6 +31,18 @@ def widget_page_policy(origins):
     ])
 
 
+def cacheable(view):
+    """Let a view's successful responses keep their own Cache-Control: only for public, patient-free bytes."""
+    view.cacheable = True
+    return view
+
+
+def may_be_cached(response):
+    """Only a cacheable view's 200 or 304 may be stored by a browser or a proxy; everything else is no-store."""
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "cacheable", False) and response.status_code in (200, 304)
+
+
 def init_security(app):
     """Add the headers every response carries; a view may set its own stricter or page CSP."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce
@@ -41,6 +53,7 @@ def init_security(app):
         headers.setdefault("Content-Security-Policy", API_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.mimetype == "application/json":
-            headers.setdefault("Cache-Control", "no-store")
+        if not may_be_cached(response):
+            # Widget pages, fragments, JSON and proxied PDFs carry patient data: whatever was set, store nothing.
+            headers["Cache-Control"] = "no-store"
         return response

@@ -9,21 +9,23 @@ import functools
 import json
 import re
 from datetime import date
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import format_date, format_decimal
+from flask_compress import Compress
 from flask_htmx import HTMX
 
 from bff import host_apps
 from bff.errors import ApiError
 from bff.i18n import LOCALES
-from bff.security import widget_page_policy
+from bff.security import cacheable, widget_page_policy
 from bff.sessions import WIDGETS, session_from_header
 
-ROOT = Path(__file__).resolve().parents[1]  # embed.js and static/ live at the repository root
+from .assets import load_assets, source_root
+
 bp = Blueprint("widgets", __name__, template_folder="templates")
 htmx = HTMX()
+compress = Compress()
 CHANNEL = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -33,17 +35,24 @@ def registered_origins():
 
 
 @bp.get("/embed.js")
+@cacheable
 def embed_js():
     """Serve the host-side SDK; cacheable briefly, loadable from any host page."""
-    response = send_from_directory(ROOT, "embed.js", mimetype="text/javascript", max_age=300)
+    response = current_app.extensions["widgets.assets"].embed_response()
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
 
 @bp.get("/static/<path:filename>")
+@cacheable
 def static_file(filename):
     """Serve the widgets' own scripts, styles and the vendored htmx."""
-    return send_from_directory(ROOT / "static", filename, max_age=3600)
+    return current_app.extensions["widgets.assets"].static_response(filename)
+
+
+def asset_url(name):
+    """The content-hashed URL of a file in static/, for templates: browsers may keep it forever."""
+    return url_for("widgets.static_file", filename=current_app.extensions["widgets.assets"].urls[name])
 
 
 @bp.get("/widgets/<widget>/")
@@ -108,9 +117,15 @@ def init_widgets(app):
     from .prescription import init_prescription
 
     app.extensions["widgets.start"] = {}
+    app.extensions["widgets.assets"] = load_assets(source_root())
+    # Pages and fragments are rendered per request, so compressed per response (a whole prescription's
+    # fragments: 18 KB → 6 KB); streams (the proxy) pass untouched, and assets come precompressed.
+    app.config.update(COMPRESS_MIMETYPES=["text/html"], COMPRESS_ALGORITHM=["br", "gzip"], COMPRESS_STREAMS=False)
+    compress.init_app(app)
     htmx.init_app(app)
     # Dates and numbers in templates follow the session's locale (Flask-Babel picks it).
     app.jinja_env.globals.update(theme_json=theme_json, format_date=format_date, format_decimal=format_decimal)
+    app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.filters["todate"] = date.fromisoformat
     app.register_blueprint(bp)
     init_prescription(app)
