@@ -4,12 +4,17 @@
 
   var PROTOCOL = 1;
   var SESSION_HEADER = "X-Osigu-Session";
+  var PREVIOUS_SESSION_HEADER = "X-Osigu-Previous-Session";
+  var timeZone = (function () {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (ignored) { return ""; }
+  }());
   var body = document.body;
   var failure = document.getElementById("widget-failure");
   var hostOrigin = body.dataset.hostOrigin;
   var channel = body.dataset.channel;
   var widget = body.dataset.widget;
   var token = null; // in memory only: never in a URL, a cookie or storage
+  var previousToken = null; // the expired token, sent until the renewed session has proved it continues its work
   var started = false;
   var lastHeight = -1;
   var retryAfterRenewal = null; // the request the expired session refused, sent again with the new token
@@ -56,6 +61,9 @@
     var message = event.data;
     if (!message || message.osigu !== PROTOCOL || message.channel !== channel) return;
     if ((message.type === "init" || message.type === "token") && message.data && message.data.token) {
+      if (message.type === "token" && token) {
+        previousToken = typeof message.data.previous === "string" ? message.data.previous : token;
+      }
       token = String(message.data.token);
       if (message.type === "init") {
         applyTheme(message.data.theme); // the session's own theme, when its first step arrives, wins
@@ -71,7 +79,14 @@
   // Every request carries the session and the page's origin in headers.
   body.addEventListener("htmx:configRequest", function (event) {
     if (token) event.detail.headers[SESSION_HEADER] = token;
+    if (previousToken) event.detail.headers[PREVIOUS_SESSION_HEADER] = previousToken;
     event.detail.headers["X-Osigu-Origin"] = hostOrigin;
+    if (timeZone) event.detail.headers["X-Osigu-Timezone"] = timeZone;
+  });
+
+  // Once a request with the renewed session succeeds, the BFF has linked it to the previous one.
+  body.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful && event.detail.requestConfig.headers[PREVIOUS_SESSION_HEADER]) previousToken = null;
   });
 
   // htmx events hold DOM nodes: copy plain fields before posting anything.
