@@ -26,11 +26,6 @@ htmx = HTMX()
 CHANNEL = re.compile(r"^[0-9a-f]{32}$")
 
 
-def registered_origins():
-    """Every origin some host app registered: the only pages a widget may be framed by."""
-    return {origin for app in host_apps.all_host_apps() for origin in app.origins}
-
-
 @bp.get("/embed.js")
 def embed_js():
     """Serve the host-side SDK; cacheable briefly, loadable from any host page."""
@@ -61,7 +56,7 @@ def shell_page(widget, start_url):
     origin, channel = request.args.get("origin", ""), request.args.get("channel", "")
     locale = request.args.get("locale") if request.args.get("locale") in ("es", "en") else "es"
     g.locale = locale
-    if origin not in registered_origins() or not CHANNEL.match(channel):
+    if origin not in host_apps.registered_origins() or not CHANNEL.match(channel):
         # Nobody may frame this refusal; the host sees LOAD_TIMEOUT and its console says why.
         return render_template("widgets/refused.html", locale=locale), 400
     html = render_template("widgets/shell.html", widget=widget, origin=origin, channel=channel, locale=locale,
