@@ -2,6 +2,7 @@
 
 import pytest
 from test_prescription import WORDS, expect_step, open_his, start
+from test_renewal import choose_headache, prescribe_paracetamol
 
 pytestmark = pytest.mark.e2e
 
@@ -11,16 +12,9 @@ def test_a_form_answered_with_422_is_shown_again_and_nothing_is_logged(page, his
     open_his(page, his)
     frame = start(page, "v1.1", "en")
     expect_step(frame, "en", "diagnoses")
-    frame.get_by_label(words["search_dx"]).fill("cefalea")
-    frame.get_by_role("button", name=words["add"], exact=True).click()
-    frame.locator(".osigu-chosen", has_text="R51").wait_for()
+    choose_headache(frame, words)
     frame.get_by_role("button", name=words["continue"]).click()
-    frame.get_by_label(words["search_med"]).fill("paracetamol 500")
-    frame.get_by_role("button", name=words["prescribe"], exact=True).click()
-    frame.get_by_label(words["days"]).fill("10")
-    frame.get_by_label(words["quantity"]).fill("30")
-    frame.get_by_role("button", name=words["add_line"]).click()
-    frame.get_by_text(words["posology"]).wait_for()
+    prescribe_paracetamol(frame, words)
     frame.get_by_role("button", name=words["continue"]).click()
     expect_step(frame, "en", "consent")
     frame.get_by_role("button", name=words["continue"]).click()  # without the patient's consent: a 422

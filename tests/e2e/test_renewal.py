@@ -11,6 +11,23 @@ pytestmark = pytest.mark.e2e
 IDLE_SECONDS = 3  # the idle limit for these tests: any pause of the doctor's longer than this ends the session
 
 
+def choose_headache(frame, words):
+    """On the diagnoses step: find and add R51."""
+    frame.get_by_label(words["search_dx"]).fill("cefalea")
+    frame.get_by_role("button", name=words["add"], exact=True).click()
+    frame.locator(".osigu-chosen", has_text="R51").wait_for()
+
+
+def prescribe_paracetamol(frame, words):
+    """On the medications step: add paracetamol 500 mg, 1 tablet every 8 hours for 10 days."""
+    frame.get_by_label(words["search_med"]).fill("paracetamol 500")
+    frame.get_by_role("button", name=words["prescribe"], exact=True).click()
+    frame.get_by_label(words["days"]).fill("10")
+    frame.get_by_label(words["quantity"]).fill("30")
+    frame.get_by_role("button", name=words["add_line"]).click()
+    frame.get_by_text(words["posology"]).wait_for()
+
+
 def sessions_of(his):
     with his.bff_app.app_context():
         return [(s.flow_id, s.expires_at) for s in db.session.scalars(db.select(WidgetSession))]
@@ -28,9 +45,7 @@ def test_a_session_that_expires_mid_flow_is_renewed_and_the_draft_is_intact(page
     open_his(page, his)
     frame = start(page, "v1", "en")  # the HIS passes Ana López
     expect_step(frame, "en", "diagnoses")
-    frame.get_by_label(words["search_dx"]).fill("cefalea")
-    frame.get_by_role("button", name=words["add"], exact=True).click()
-    frame.locator(".osigu-chosen", has_text="R51").wait_for()
+    choose_headache(frame, words)
 
     eventually(lambda: all_expired(his), timeout=IDLE_SECONDS * 5)  # the doctor looks away for a while
     frame.get_by_role("button", name=words["continue"]).click()
@@ -40,12 +55,7 @@ def test_a_session_that_expires_mid_flow_is_renewed_and_the_draft_is_intact(page
     assert len(flows) >= 2 and len(set(flows)) == 1
     frame.get_by_text("Ana López").first.wait_for()  # the host's patient is still applied
 
-    frame.get_by_label(words["search_med"]).fill("paracetamol 500")
-    frame.get_by_role("button", name=words["prescribe"], exact=True).click()
-    frame.get_by_label(words["days"]).fill("10")
-    frame.get_by_label(words["quantity"]).fill("30")
-    frame.get_by_role("button", name=words["add_line"]).click()
-    frame.get_by_text(words["posology"]).wait_for()
+    prescribe_paracetamol(frame, words)
     frame.get_by_role("button", name=words["continue"]).click()
     expect_step(frame, "en", "review")
     assert frame.get_by_text("R51").count() > 0  # the diagnosis chosen before the renewal is on the prescription
@@ -64,9 +74,7 @@ def test_reloading_the_host_page_offers_to_resume_the_unfinished_prescription(pa
     open_his(page, his)
     frame = start(page, "v1", "en")
     expect_step(frame, "en", "diagnoses")
-    frame.get_by_label(words["search_dx"]).fill("cefalea")
-    frame.get_by_role("button", name=words["add"], exact=True).click()
-    frame.locator(".osigu-chosen", has_text="R51").wait_for()
+    choose_headache(frame, words)
 
     page.reload()  # the host page: a new mount, a new session, no previous token
     frame = start(page, "v1", "en")
