@@ -134,6 +134,11 @@ def _extend(session):
         db.session.commit()
 
 
+def seconds_left(session):
+    """How long session lives without another request, in whole seconds."""
+    return max(0, int((aware(session.expires_at) - utcnow()).total_seconds()))
+
+
 def carry_over(session, previous_token):
     """Let session continue the work of the session previous_token names, when the token proves it may.
 

@@ -18,7 +18,7 @@ from flask_htmx import HTMX
 from bff import host_apps
 from bff.errors import ApiError
 from bff.security import widget_page_policy
-from bff.sessions import WIDGETS, session_from_header
+from bff.sessions import WIDGETS, seconds_left, session_from_header
 
 ROOT = Path(__file__).resolve().parents[1]  # embed.js and static/ live at the repository root
 bp = Blueprint("widgets", __name__, template_folder="templates")
@@ -57,7 +57,7 @@ def shell_page(widget, start_url):
     locale = request.args.get("locale") if request.args.get("locale") in ("es", "en") else "es"
     g.locale = locale
     if origin not in host_apps.registered_origins() or not CHANNEL.match(channel):
-        # Nobody may frame this refusal; the host sees LOAD_TIMEOUT and its console says why.
+        # Nobody may frame this refusal; embed.js has told the host why (ORIGIN_NOT_REGISTERED).
         return render_template("widgets/refused.html", locale=locale), 400
     html = render_template("widgets/shell.html", widget=widget, origin=origin, channel=channel, locale=locale,
                            start_url=start_url)
@@ -74,7 +74,10 @@ def widget_view(widget):
                 return shell_page(widget, request.path)
             g.widget_session = session_from_header(widget)
             require_page_origin()
-            return view(*args, **kwargs)
+            response = current_app.make_response(view(*args, **kwargs))
+            # widget.js renews ahead of this instead of sending a request the BFF would refuse.
+            response.headers["X-Osigu-Session-Expires-In"] = str(seconds_left(g.widget_session))
+            return response
 
         return wrapper
 

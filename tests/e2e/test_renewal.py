@@ -64,8 +64,9 @@ def test_a_session_that_expires_mid_flow_is_renewed_and_the_draft_is_intact(page
     # Shown in the browser's zone (Bogotá in these tests), and saying so.
     assert re.search(r"Issued .+\(Colombia Time\)", frame.locator(".osigu-success").inner_text())
     page.get_by_text(re.compile(r"Prescription RX-\d{4}-\d{6} issued")).wait_for()
-    # What the browser logs of the refused requests (401s) is the renewal at work; nothing else may show.
-    assert console_errors and all("401" in text for text in console_errors), console_errors
+    # widget.js renews ahead of the idle limit; a request that still met an expired session (a slow answer
+    # can make its clock late) shows as a refused 401 in the console, renewed just the same. Nothing else may.
+    assert all("401" in text for text in console_errors), console_errors
     console_errors.clear()
 
 
@@ -84,3 +85,39 @@ def test_reloading_the_host_page_offers_to_resume_the_unfinished_prescription(pa
     offer.click()
     expect_step(frame, "en", "diagnoses")
     frame.locator(".osigu-chosen", has_text="R51").wait_for()
+
+
+def test_a_session_about_to_run_out_is_renewed_before_the_request_so_nothing_is_refused(page, his, console_errors):
+    words = WORDS["en"]
+    page.clock.install()  # the widget's clock, to stand for a doctor away for 40 minutes
+    open_his(page, his)
+    frame = start(page, "v1", "en")
+    expect_step(frame, "en", "diagnoses")
+    choose_headache(frame, words)
+    page.clock.fast_forward("40:00")
+    frame.get_by_role("button", name=words["continue"]).click()
+    expect_step(frame, "en", "medications")
+    flows = [flow for flow, _ in sessions_of(his)]
+    assert len(flows) == 2 and len(set(flows)) == 1  # renewed, and carrying on the same draft
+    frame.get_by_role("button", name="Back").click()
+    frame.locator(".osigu-chosen", has_text="R51").wait_for()
+    assert console_errors == []  # no request was sent with a session the BFF would refuse
+
+
+def test_a_request_refused_as_expired_is_retried_with_the_renewed_session_on_the_same_draft(page, his,
+                                                                                           console_errors):
+    words = WORDS["en"]
+    open_his(page, his)
+    frame = start(page, "v1", "en")
+    expect_step(frame, "en", "diagnoses")
+    choose_headache(frame, words)
+    with his.bff_app.app_context():  # ended on the BFF's side, where the widget cannot see it coming
+        db.session.execute(db.update(WidgetSession).values(expires_at=utcnow()))
+        db.session.commit()
+    frame.get_by_role("button", name=words["continue"]).click()
+    expect_step(frame, "en", "medications")
+    assert len({flow for flow, _ in sessions_of(his)}) == 1
+    frame.get_by_role("button", name="Back").click()
+    frame.locator(".osigu-chosen", has_text="R51").wait_for()
+    assert console_errors and all("401" in text for text in console_errors), console_errors  # the refused request
+    console_errors.clear()
