@@ -180,7 +180,9 @@ def renders(step):
 
 
 def show(step):
-    """Render the step the draft allows for step (an earlier one when input is missing)."""
+    """Render the step the draft allows for step (an earlier one when input is missing); a new session begins first."""
+    if db.session.get(PrescriptionDraft, g.widget_session.flow_id) is None:
+        return begin()  # e.g. a renewal that could not carry the draft over: offer it, or start as the host said
     return STEP_RENDERERS[allowed_step(draft(), step)]()
 
 
@@ -188,11 +190,16 @@ def show(step):
 @step_view
 def resume():
     """Show the step the doctor was on; a new session first offers the user's unfinished draft for this patient."""
-    if db.session.get(PrescriptionDraft, g.widget_session.flow_id) is None:
-        earlier = unfinished_draft()
-        if earlier is not None:
-            started = local_time(aware(earlier.created_at), "short", time_only=True)
-            return render_template("prescription/resume.html", step="resume", started=started)
+    current = db.session.get(PrescriptionDraft, g.widget_session.flow_id)
+    return show(current.step if current else "patient")
+
+
+def begin():
+    """Offer the user's unfinished draft for this patient, if there is one; else start one with the host's patient."""
+    earlier = unfinished_draft()
+    if earlier is not None:
+        started = local_time(aware(earlier.created_at), "short", time_only=True)
+        return render_template("prescription/resume.html", step="resume", started=started)
     return start_draft()
 
 
@@ -225,4 +232,4 @@ def start_draft():
         current.patient = patient_from_context(g.widget_session.context["patient"])
         if current.patient:
             current.step = "diagnoses"
-    return show(current.step)
+    return STEP_RENDERERS[allowed_step(current, current.step)]()

@@ -232,3 +232,15 @@ def test_a_reload_may_start_a_new_prescription_instead(widget):
 def test_a_reload_offers_only_the_same_users_draft_for_the_same_patient(widget, change):
     start_with_a_diagnosis(widget())
     assert step_of(widget(**change).get("/resume")) != "resume"
+
+
+def test_a_renewal_that_cannot_carry_on_still_offers_the_draft_and_applies_the_hosts_patient(bff_app, widget):
+    first = widget()
+    start_with_a_diagnosis(first)
+    expire(bff_app, first, ago=timedelta(seconds=bff_app.config["SESSION_RENEWAL_GRACE_SECONDS"] + 60))
+    late = widget(previous=first)
+    assert step_of(late.get("/medications")) == "resume"  # whatever step the retried request asked for
+    other_patient = widget(previous=first, context={"patient": {"document_type": "DNI",
+                                                                "document_number": "12345678Z"}})
+    started = other_patient.get("/medications")
+    assert step_of(started) == "diagnoses" and "Lucía Fernández" in started.text
