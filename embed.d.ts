@@ -11,7 +11,9 @@ export interface OsiguTheme {
 }
 
 export interface OsiguError {
-  code: string;       // e.g. "LOAD_TIMEOUT", "SESSION_EXPIRED", "TOKEN_UNAVAILABLE", or an upstream error code
+  /** e.g. "ORIGIN_NOT_REGISTERED" (this page's origin is not one of the host app's; not retryable),
+   *  "LOAD_TIMEOUT", "SESSION_EXPIRED", "TOKEN_UNAVAILABLE", or an upstream error code. */
+  code: string;
   message: string;
   retryable: boolean;
 }
@@ -25,7 +27,8 @@ export interface OsiguMountOptions {
   widget: OsiguWidgetName;
   /** A token from POST /v1/widget-sessions (made by your back end). */
   token?: string;
-  /** Called at start when no token is given, and again whenever the session expires. */
+  /** Called at start when no token is given, and again whenever the session expires; the renewed
+   *  session carries on the same draft (the expired token goes along as proof). */
   fetchToken?: () => Promise<string> | string;
   locale?: "es" | "en" | "pt";
   /** Applied when the widget starts; a theme given at session creation (validated by the BFF) wins. */

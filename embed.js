@@ -55,6 +55,18 @@
     }
   }
 
+  // Ask the BFF (public, no secret, one yes or no) whether this page's origin may frame widgets, so an
+  // unregistered page hears it at once instead of waiting for the load timeout. Failures stay silent.
+  function checkOrigin(bffOrigin, base, onUnregistered) {
+    if (typeof global.fetch !== "function") return;
+    var url = new URL(base.pathname.replace(/\/$/, "") + "/v1/origins/check", bffOrigin);
+    url.searchParams.set("origin", global.location.origin);
+    global.fetch(url.toString(), { credentials: "omit", referrerPolicy: "no-referrer" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) { if (answer && answer.registered === false) onUnregistered(); })
+      .catch(function () { /* the load timeout still reports a widget that never became ready */ });
+  }
+
   function mount(target, options) {
     var container = resolveElement(target);
     var base = checkOptions(options);
@@ -111,8 +123,10 @@
         .then(function () { return options.fetchToken(); })
         .then(function (fresh) {
           if (!fresh) throw new Error("fetchToken returned no token");
+          // The expired token goes along: its signature proves the new session may carry on the same work.
+          var previous = token;
           token = fresh;
-          send(type, { token: token, theme: options.theme || {}, locale: locale });
+          send(type, { token: token, previous: previous || null, theme: options.theme || {}, locale: locale });
         })
         .catch(function (error) {
           fail("TOKEN_UNAVAILABLE", "fetchToken failed: " + (error && error.message), true);
@@ -155,6 +169,18 @@
     }
 
     global.addEventListener("message", onMessage);
+    checkOrigin(bffOrigin, base, function () {
+      if (destroyed || ready) return;
+      var message = "This page's origin, " + global.location.origin + ", is not registered with the Osigu BFF at " +
+        bffOrigin + ". Add it to your host app's \"origins\" in BFF_HOST_APPS (with the demo: " +
+        "osigu-widgets demo --allow-origin " + global.location.origin + ").";
+      if (global.console) global.console.error("OsiguWidgets: " + message);
+      global.clearTimeout(loadTimer);
+      [placeholder, iframe].forEach(function (node) {
+        if (node.parentNode) node.parentNode.removeChild(node);
+      });
+      fail("ORIGIN_NOT_REGISTERED", message, false);
+    });
     var loadTimer = global.setTimeout(function () {
       if (!ready && !destroyed) fail("LOAD_TIMEOUT", "The widget did not become ready in time.", true);
     }, options.loadTimeoutMs || DEFAULT_LOAD_TIMEOUT_MS);

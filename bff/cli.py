@@ -13,7 +13,7 @@ import click
 import requests
 import waitress
 
-from .config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, LOCAL_DEFAULTS, demo_host_apps
+from .config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, LOCAL_DEFAULTS, demo_host_apps, origin_ok
 
 COMMAND_GROUP = "osigu_widgets.commands"
 READY_TIMEOUT_SECONDS = 30
@@ -89,11 +89,23 @@ def start(module, command, ready_url, log_path, env=None):
     return process
 
 
+def _check_origins(_ctx, _param, values):
+    """Refuse anything but an exact origin (scheme, host, optional port) before any server starts."""
+    for value in values:
+        if not origin_ok(value):
+            raise click.BadParameter(f"{value!r} is not an origin: write scheme and host (and port), no path, "
+                                     "e.g. http://localhost:3000.")
+    return tuple(values)
+
+
 @main.command()
 @click.option("--simulator-port", default=8070, show_default=True)
 @click.option("--bff-port", default=8080, show_default=True)
 @click.option("--host-port", default=8090, show_default=True, help="Port of the example host app (a small HIS).")
-def demo(simulator_port, bff_port, host_port):
+@click.option("--allow-origin", "allowed_origins", multiple=True, callback=_check_origins, metavar="URL",
+              help="Also let pages on this origin (e.g. http://localhost:3000) embed the widgets with the demo "
+                   "host apps' keys. Repeatable.")
+def demo(simulator_port, bff_port, host_port, allowed_origins):
     """Start the simulator, the BFF and the example host app, wired together, and print where to go."""
     simulator_url, bff_url = f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}"
     # The host page is opened on localhost, the BFF on 127.0.0.1: two origins, as in production.
@@ -110,12 +122,14 @@ def demo(simulator_port, bff_port, host_port):
         children.append(start("bff.cli", ["serve", "--port", str(bff_port)], f"{bff_url}/healthz",
                               os.path.join(logs, "bff.log"),
                               env={"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url,
-                                   "BFF_HOST_APPS": json.dumps(demo_host_apps(host_port))}))
+                                   "BFF_HOST_APPS": json.dumps(demo_host_apps(host_port, allowed_origins))}))
         children.append(start("examples.his", ["--port", str(host_port)], f"{host_url}/",
                               os.path.join(logs, "host-app.log"),
                               env={"HIS_BFF_URL": bff_url, "HIS_API_KEYS": json.dumps(DEMO_API_KEYS),
                                    "HIS_CALLBACK_SECRET": DEMO_CALLBACK_SECRET}))
         click.echo(f"Open {host_url} and issue a prescription (the example HIS, with the widget in it).")
+        if allowed_origins:
+            click.echo(f"Pages on {', '.join(allowed_origins)} may embed the widgets too (demo host app keys).")
         click.echo("")
         click.echo(f"Osigu simulator:  {simulator_url}   (API reference {simulator_url}/openapi.json)")
         click.echo(f"Sandbox outbox:   {simulator_url}/sandbox/outbox   (OTP codes and e-mails land here)")

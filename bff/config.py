@@ -20,9 +20,9 @@ DEMO_CALLBACK_SECRET = "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE="
 DEMO_API_KEYS = {"v1": "demo-his-api-key", "v1.1": "demo-his-eu-api-key", "v2": "demo-his-es-api-key"}
 
 
-def demo_host_apps(port=DEMO_HOST_PORT):
-    """The demo host apps: one per prescription market, all served by the example host app on port."""
-    shared = {"origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}"],
+def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=()):
+    """The demo host apps: one per prescription market, served by the example host app on port (and extra_origins)."""
+    shared = {"origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}", *extra_origins],
               "callback_url": f"http://127.0.0.1:{port}/osigu/callbacks", "callback_secret": DEMO_CALLBACK_SECRET}
     return [
         {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], **shared},
@@ -62,7 +62,7 @@ class HostApp:
     signing_key_file: str | None = None
 
 
-def _origin_ok(origin):
+def origin_ok(origin):
     return isinstance(origin, str) and origin.startswith(("https://", "http://")) and origin.count("/") == 2
 
 
@@ -85,7 +85,7 @@ def parse_host_apps(raw):
         if unknown:
             raise ConfigError(f"{where} has unknown fields: {', '.join(sorted(unknown))}.")
         origins = item.get("origins")
-        if not isinstance(origins, list) or not origins or not all(_origin_ok(o) for o in origins):
+        if not isinstance(origins, list) or not origins or not all(origin_ok(o) for o in origins):
             raise ConfigError(f"{where}.origins must list exact origins such as 'https://his.example.com' "
                               "(scheme and host, no path).")
         if len(item["api_key"]) < 16:
@@ -140,7 +140,11 @@ def from_environment(environ=None):
         # Local only: a per-process key, so sessions end when the demo restarts.
         "SECRET_KEY": environ.get("BFF_SECRET_KEY") or secrets.token_hex(32),
         "HOST_APPS": parse_host_apps(environ.get("BFF_HOST_APPS") or "null"),
+        # Idle expiry: every request moves it on, never past the absolute maximum counted from creation.
         "SESSION_TTL_SECONDS": _seconds(environ, "BFF_SESSION_TTL_SECONDS", 30 * 60),
+        "SESSION_MAX_SECONDS": _seconds(environ, "BFF_SESSION_MAX_SECONDS", 12 * 3600),
+        # How long after it expired a session's token still proves that a renewed session continues its work.
+        "SESSION_RENEWAL_GRACE_SECONDS": _seconds(environ, "BFF_SESSION_RENEWAL_GRACE_SECONDS", 2 * 3600),
         "OSIGU_NATIONAL_REPOSITORY_ID": environ.get("OSIGU_NATIONAL_REPOSITORY_ID"),
         "OSIGU_SIGNING_KEY_FILE": environ.get("OSIGU_SIGNING_KEY_FILE"),
     }
@@ -162,6 +166,9 @@ def check(config):
     for app in config["HOST_APPS"]:
         if app.prescription_version == "v2":
             _check_v2_certification(app, config)
+    if config["SESSION_MAX_SECONDS"] < config["SESSION_TTL_SECONDS"]:
+        raise ConfigError("BFF_SESSION_MAX_SECONDS (the absolute limit) must be at least BFF_SESSION_TTL_SECONDS "
+                          "(the idle limit).")
     if config["OSIGU_ENV"] == "production" and config["OSIGU_BASE_URL"].startswith("http://"):
         raise ConfigError("OSIGU_BASE_URL must be https in production.")
 

@@ -5,10 +5,9 @@ has an unknown key, a wrong type or a value of the wrong shape, rather than fail
 The shapes here are also the ones the widget forms check their own fields against.
 """
 
-import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Shapes of the values a widget passes on to Osigu (ids land in upstream paths: no slash, dot or percent).
 UPSTREAM_ID = r"^[A-Za-z0-9_-]{1,64}$"
@@ -75,16 +74,6 @@ class PrescriptionContext(Strict):
     diagnoses: list[Icd10Code] = Field(default_factory=list, max_length=MAX_DIAGNOSES)
     medications: list[Medication] = Field(default_factory=list, max_length=MAX_LINES)
     repeat_of: UpstreamId | None = None
-    timezone: str | None = Field(default=None, max_length=64)
-
-    @field_validator("timezone")
-    @classmethod
-    def _iana(cls, value):
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-            raise ValueError("must be an IANA time zone name such as America/Bogota") from None
-        return value
 
 
 class DispensingContext(Strict):

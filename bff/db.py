@@ -54,6 +54,10 @@ class WidgetSession(db.Model):
     theme: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The doctor's piece of work (a draft) this session carries on; a renewal or a resume passes it on.
+    flow_id: Mapped[str] = mapped_column(String(64), index=True)
+    renewed_to: Mapped[str | None] = mapped_column(String(64))  # the session that took this one's work over
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name the host gave for its user
 
 
 class SessionObject(db.Model):

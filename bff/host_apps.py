@@ -45,3 +45,8 @@ def upstream_for(host_app):
                                             timeout=config["UPSTREAM_TIMEOUT"],
                                             max_retry_after=config["UPSTREAM_MAX_RETRY_AFTER"])
     return clients[client_id]
+
+
+def registered_origins():
+    """Every origin some host app registered: the only pages a widget may be framed by."""
+    return {origin for app in all_host_apps() for origin in app.origins}

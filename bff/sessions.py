@@ -14,11 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from . import contexts, host_apps
 from .db import SessionObject, WidgetSession, aware, db, utcnow
 from .errors import ApiError
+from .i18n import valid_timezone
 
 bp = Blueprint("sessions", __name__)
 
 WIDGETS = ("prescription", "dispensing", "preauth")
 HEADER = "X-Osigu-Session"  # a header, never a query string or a cookie (cross-site iframes drop cookies)
+PREVIOUS_HEADER = "X-Osigu-Previous-Session"  # the expired token a renewed session proves its continuity with
 MAX_CONTEXT_BYTES = 4096
 
 
@@ -48,6 +50,14 @@ class NewSession(BaseModel):
     user: User
     context: dict = Field(default_factory=dict)
     theme: Theme = Field(default_factory=Theme)
+    timezone: str | None = Field(default=None, max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value):
+        if value is not None and not valid_timezone(value):
+            raise ValueError("must be an IANA time zone name such as 'America/Bogota'")
+        return value
 
     @field_validator("context")
     @classmethod
@@ -85,6 +95,7 @@ def create_session():
         id=secrets.token_urlsafe(24), host_app_id=host_app.id, widget=body.widget, origin=body.origin,
         locale=body.locale, user=body.user.model_dump(), context=context,
         theme=body.theme.model_dump(exclude_none=True), expires_at=utcnow() + timedelta(seconds=ttl),
+        flow_id=secrets.token_urlsafe(24), timezone=body.timezone,
     )
     db.session.add(session)
     db.session.commit()
@@ -94,9 +105,10 @@ def create_session():
 
 
 def load_session(token, widget):
-    """Verify a session token for widget and return its session; 401 when invalid or expired."""
+    """Verify a session token for widget and return its session, moving its idle expiry on; 401 when invalid."""
+    config = current_app.config
     try:
-        claims = _serializer().loads(token, max_age=current_app.config["SESSION_TTL_SECONDS"])
+        claims = _serializer().loads(token, max_age=config["SESSION_MAX_SECONDS"])
     except SignatureExpired:
         raise ApiError(401, "SESSION_EXPIRED", "The widget session has expired.") from None
     except BadSignature:
@@ -108,7 +120,80 @@ def load_session(token, widget):
         raise ApiError(401, "SESSION_EXPIRED", "The widget session has expired.")
     if session.widget != widget:
         raise ApiError(403, "SESSION_WRONG_WIDGET", f"This session is for the {session.widget} widget.")
+    _extend(session)
     return session
+
+
+def _extend(session):
+    """Sliding expiry: activity keeps a session alive for another idle period, up to its absolute limit."""
+    config = current_app.config
+    limit = aware(session.created_at) + timedelta(seconds=config["SESSION_MAX_SECONDS"])
+    extended = min(utcnow() + timedelta(seconds=config["SESSION_TTL_SECONDS"]), limit)
+    # Written only when it moves noticeably, so a burst of searches is not a burst of writes.
+    if extended - aware(session.expires_at) > timedelta(seconds=config["SESSION_TTL_SECONDS"] / 20):
+        session.expires_at = extended
+        db.session.commit()
+
+
+def seconds_left(session):
+    """How long session lives without another request, in whole seconds."""
+    return max(0, int((aware(session.expires_at) - utcnow()).total_seconds()))
+
+
+def carry_over(session, previous_token):
+    """Let session continue the work of the session previous_token names, when the token proves it may.
+
+    The previous token must carry the BFF's signature (its age checked against the absolute limit
+    plus the grace period, not the idle expiry) and name a session of the same host app, widget,
+    origin and user that expired at most the grace period ago and was not taken over by another.
+    Anything else leaves session on its own, fresh work: no id a browser could guess is trusted.
+    """
+    previous = _previous_session(session, previous_token)
+    if previous is not None and previous.renewed_to == session.id:
+        return  # a repeated or concurrent first request after the same renewal
+    if previous is None or previous.renewed_to is not None:
+        current_app.logger.warning("A renewed widget session did not prove it continues another; it starts afresh.")
+        return
+    previous.renewed_to = session.id
+    previous.expires_at = min(aware(previous.expires_at), utcnow())  # one session at a time works on a draft
+    take_over(session, [previous.id], previous.flow_id)
+
+
+def resume_flow(session, flow_id):
+    """Make session carry on flow_id, which its widget found for the same user (a reload of the host page).
+
+    The flow's other sessions end, so that one session at a time works on a draft.
+    """
+    others = db.session.scalars(db.select(WidgetSession).filter(WidgetSession.flow_id == flow_id,
+                                                                WidgetSession.id != session.id)).all()
+    for other in others:
+        other.renewed_to = other.renewed_to or session.id
+        other.expires_at = min(aware(other.expires_at), utcnow())
+    take_over(session, [other.id for other in others], flow_id)
+
+
+def take_over(session, session_ids, flow_id):
+    """Make session carry on flow_id and own what those sessions created; the caller has checked it may."""
+    session.flow_id = flow_id
+    db.session.execute(db.update(SessionObject).where(SessionObject.session_id.in_(session_ids))
+                       .values(session_id=session.id))
+    db.session.commit()
+
+
+def _previous_session(session, previous_token):
+    """The session previous_token names, if session may continue it (same host app, widget, origin, user)."""
+    config = current_app.config
+    try:
+        claims = _serializer().loads(previous_token,
+                                     max_age=config["SESSION_MAX_SECONDS"] + config["SESSION_RENEWAL_GRACE_SECONDS"])
+    except BadSignature:  # SignatureExpired included: older than any session's continuation could be
+        return None
+    previous = db.session.get(WidgetSession, claims.get("sid"))
+    grace = timedelta(seconds=config["SESSION_RENEWAL_GRACE_SECONDS"])
+    if previous is None or previous.id == session.id or aware(previous.expires_at) + grace < utcnow():
+        return None
+    same = (previous.host_app_id, previous.widget, previous.origin, previous.user.get("id"))
+    return previous if same == (session.host_app_id, session.widget, session.origin, session.user.get("id")) else None
 
 
 def session_from_header(widget):
@@ -116,7 +201,10 @@ def session_from_header(widget):
     token = request.headers.get(HEADER)
     if not token:
         raise ApiError(401, "SESSION_MISSING", f"Send the widget session in the {HEADER} header.")
-    return load_session(token, widget)
+    session = load_session(token, widget)
+    if request.headers.get(PREVIOUS_HEADER):
+        carry_over(session, request.headers[PREVIOUS_HEADER])
+    return session
 
 
 def require_widget_session(widget):
@@ -135,25 +223,32 @@ def require_widget_session(widget):
 
 def bind(kind, upstream_id):
     """Record that the current session created (or was given) an upstream object; the caller commits."""
-    if _owner(kind, upstream_id) == g.widget_session.id:
-        return  # a replayed request binding what this session already owns
+    if _owns(_owner(kind, upstream_id)):
+        return  # a replayed request binding what this session (or the one it took over from) already owns
     db.session.add(SessionObject(session_id=g.widget_session.id, host_app_id=g.widget_session.host_app_id,
                                  kind=kind, upstream_id=upstream_id))
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        if _owner(kind, upstream_id) == g.widget_session.id:
+        if _owns(_owner(kind, upstream_id)):
             return  # a concurrent replay of this session's own request bound it first
         raise ApiError(409, "BFF-409", "This object already belongs to another widget session.") from None
 
 
 def require_own(kind, upstream_id):
     """Refuse (404, as if it did not exist) an upstream object the current session does not own."""
-    if _owner(kind, upstream_id) != g.widget_session.id:
+    if not _owns(_owner(kind, upstream_id)):
         raise ApiError(404, "BFF-404", "Not found.")
 
 
 def _owner(kind, upstream_id):
     """Return the id of the session that owns an upstream object, or None."""
     return db.session.scalar(db.select(SessionObject.session_id).filter_by(kind=kind, upstream_id=upstream_id))
+
+
+def _owns(owner_id):
+    """Whether the current session is owner_id, or carries on its work (an answer that came back after a renewal)."""
+    session = g.widget_session
+    return owner_id is not None and (owner_id == session.id or db.session.scalar(
+        db.select(WidgetSession.flow_id).filter_by(id=owner_id)) == session.flow_id)

@@ -4,15 +4,24 @@
 
   var PROTOCOL = 1;
   var SESSION_HEADER = "X-Osigu-Session";
+  var PREVIOUS_SESSION_HEADER = "X-Osigu-Previous-Session";
+  var EXPIRES_HEADER = "X-Osigu-Session-Expires-In";
+  var timeZone = (function () {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (ignored) { return ""; }
+  }());
   var body = document.body;
   var failure = document.getElementById("widget-failure");
   var hostOrigin = body.dataset.hostOrigin;
   var channel = body.dataset.channel;
   var widget = body.dataset.widget;
   var token = null; // in memory only: never in a URL, a cookie or storage
+  var previousToken = null; // the expired token, sent until the renewed session has proved it continues its work
   var started = false;
   var lastHeight = -1;
   var retryAfterRenewal = null; // the request the expired session refused, sent again with the new token
+  var renewBy = null; // on this page's clock: past it, a request waits for a renewed session instead of a 401
+  var heldForRenewal = []; // those requests, sent once the new token arrives
+  var renewalAskedAt = 0;
   var currentStep = null;
   // The documented theme variables and the values each accepts; anything else is ignored.
   var THEME = {
@@ -56,14 +65,23 @@
     var message = event.data;
     if (!message || message.osigu !== PROTOCOL || message.channel !== channel) return;
     if ((message.type === "init" || message.type === "token") && message.data && message.data.token) {
+      if (message.type === "token" && token) {
+        previousToken = typeof message.data.previous === "string" ? message.data.previous : token;
+      }
       token = String(message.data.token);
       if (message.type === "init") {
         applyTheme(message.data.theme); // the session's own theme, when its first step arrives, wins
         start();
-      } else if (retryAfterRenewal) {
-        var retry = retryAfterRenewal;
-        retryAfterRenewal = null;
-        htmx.ajax(retry.verb, retry.path, { source: retry.source, target: retry.target, values: retry.values });
+      } else {
+        renewBy = null;
+        var held = heldForRenewal;
+        heldForRenewal = [];
+        held.forEach(function (issueRequest) { issueRequest(true); });
+        if (retryAfterRenewal) {
+          var retry = retryAfterRenewal;
+          retryAfterRenewal = null;
+          htmx.ajax(retry.verb, retry.path, { source: retry.source, target: retry.target, values: retry.values });
+        }
       }
     }
   });
@@ -71,7 +89,29 @@
   // Every request carries the session and the page's origin in headers.
   body.addEventListener("htmx:configRequest", function (event) {
     if (token) event.detail.headers[SESSION_HEADER] = token;
+    if (previousToken) event.detail.headers[PREVIOUS_SESSION_HEADER] = previousToken;
     event.detail.headers["X-Osigu-Origin"] = hostOrigin;
+    if (timeZone) event.detail.headers["X-Osigu-Timezone"] = timeZone;
+  });
+
+  // Renew a session about to run out before sending, rather than send what the BFF would refuse (and log).
+  body.addEventListener("htmx:confirm", function (event) {
+    if (renewBy === null || Date.now() < renewBy) return;
+    event.preventDefault();
+    heldForRenewal.push(event.detail.issueRequest);
+    if (heldForRenewal.length === 1 || Date.now() - renewalAskedAt > 10000) {
+      renewalAskedAt = Date.now();
+      post("session_expired", {});
+    }
+  });
+
+  body.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) return;
+    // The BFF has linked a renewed session to the previous one once a request with both succeeded.
+    if (event.detail.requestConfig.headers[PREVIOUS_SESSION_HEADER]) previousToken = null;
+    // Each answer says how long the session lives without another request; renew a little ahead of that.
+    var left = Number(event.detail.xhr.getResponseHeader(EXPIRES_HEADER));
+    if (left > 0) renewBy = Date.now() + left * 1000 - Math.min(5000, left * 100);
   });
 
   // htmx events hold DOM nodes: copy plain fields before posting anything.

@@ -19,7 +19,7 @@ from bff import host_apps
 from bff.errors import ApiError
 from bff.i18n import LOCALES
 from bff.security import cacheable, widget_page_policy
-from bff.sessions import WIDGETS, session_from_header
+from bff.sessions import WIDGETS, seconds_left, session_from_header
 
 from .assets import load_assets, source_root
 
@@ -27,11 +27,6 @@ bp = Blueprint("widgets", __name__, template_folder="templates")
 htmx = HTMX()
 compress = Compress()
 CHANNEL = re.compile(r"^[0-9a-f]{32}$")
-
-
-def registered_origins():
-    """Every origin some host app registered: the only pages a widget may be framed by."""
-    return {origin for app in host_apps.all_host_apps() for origin in app.origins}
 
 
 @bp.get("/embed.js")
@@ -71,8 +66,8 @@ def shell_page(widget, start_url):
     origin, channel = request.args.get("origin", ""), request.args.get("channel", "")
     locale = request.args.get("locale") if request.args.get("locale") in LOCALES else "es"
     g.locale = locale
-    if origin not in registered_origins() or not CHANNEL.match(channel):
-        # Nobody may frame this refusal; the host sees LOAD_TIMEOUT and its console says why.
+    if origin not in host_apps.registered_origins() or not CHANNEL.match(channel):
+        # Nobody may frame this refusal; embed.js has told the host why (ORIGIN_NOT_REGISTERED).
         return render_template("widgets/refused.html", locale=locale), 400
     html = render_template("widgets/shell.html", widget=widget, origin=origin, channel=channel, locale=locale,
                            start_url=start_url)
@@ -89,7 +84,10 @@ def widget_view(widget):
                 return shell_page(widget, request.path)
             g.widget_session = session_from_header(widget)
             require_page_origin()
-            return view(*args, **kwargs)
+            response = current_app.make_response(view(*args, **kwargs))
+            # widget.js renews ahead of this instead of sending a request the BFF would refuse.
+            response.headers["X-Osigu-Session-Expires-In"] = str(seconds_left(g.widget_session))
+            return response
 
         return wrapper
 

@@ -1,5 +1,6 @@
 """A real Chromium driven by Playwright: Debian's build, since Playwright cannot download its own here."""
 
+import json
 import os
 
 import pytest
@@ -25,24 +26,48 @@ def browser():
         chromium.close()
 
 
+# The browser notes every 4xx answer in the console. A widget answers a form with something to fix with 422
+# and the step re-rendered (swapped by htmx without an error of its own): that one line is expected.
+VALIDATION_ANSWER = "Failed to load resource: the server responded with a status of 422"
+# Not the machine's zone (UTC), so a time shown unconverted or unlabelled would show.
+BROWSER_TIMEZONE = "America/Bogota"
+
+
 @pytest.fixture
 def console_errors():
-    """Errors the page (or its frames) logged; a test removes the ones it expects, any other fails it."""
+    """Errors the page or any of its frames logged; a test removes the ones it expects, any other fails it."""
     return []
+
+
+def _record_error(console_errors, message):
+    """Keep a console error, unless it is the browser's line for a widget's 422 (a form shown again to fix)."""
+    if message.type != "error":
+        return
+    if message.text.startswith(VALIDATION_ANSWER) and "/widgets/" in message.location.get("url", ""):
+        return
+    console_errors.append(message.text)
 
 
 @pytest.fixture
 def page(browser, console_errors):
-    context = browser.new_context(locale="en-US")
+    context = browser.new_context(locale="en-US", timezone_id=BROWSER_TIMEZONE)
     page = context.new_page()
-    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    # Chromium runs the cross-origin widget frame in its own process; Playwright reports its console here too
+    # (test_the_console_check_sees_inside_the_widget_frame proves it).
+    page.on("console", lambda message: _record_error(console_errors, message))
     yield page
     context.close()
     assert console_errors == [], f"the page logged errors (a CSP violation shows here too): {console_errors}"
 
 
 @pytest.fixture
-def stack(simulator_url, serve_wsgi, tmp_path, eventually):
+def bff_config():
+    """Settings a test gives the BFF (parametrize it), e.g. {"SESSION_TTL_SECONDS": 3}."""
+    return {}
+
+
+@pytest.fixture
+def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
     """A host page on http://localhost, the BFF on http://127.0.0.1 (two origins), the simulator behind it."""
     import itertools
     import json
@@ -64,7 +89,7 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually):
                     "BFF_HOST_APPS": json.dumps([{"id": "e2e-host", "api_key": api_key, "origins": [host_url]}])},
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bff.sqlite3'}",
         "OUTBOX_WORKER": False,
-    })
+    } | bff_config)
 
     # Until the dispensing widget lands, a stand-in first step exercises the shell, the bridge and the session.
     probe = Blueprint("probe", __name__)
@@ -104,4 +129,31 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually):
     yield stack
     from bff import outbox
 
+    outbox.stop_worker(app)
+
+
+@pytest.fixture
+def his(simulator_url, serve_wsgi, tmp_path, bff_config):
+    """The example HIS on http://localhost, the BFF (configured as the demo configures it) on http://127.0.0.1."""
+    import bff
+    from bff import outbox
+    from bff.config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, demo_host_apps
+    from examples.his import create_app
+
+    host = create_app({"API_KEYS": DEMO_API_KEYS, "CALLBACK_SECRET": DEMO_CALLBACK_SECRET})
+    host_url = serve_wsgi(host).replace("127.0.0.1", "localhost")
+    port = int(host_url.rsplit(":", 1)[1])
+    app = bff.create_app({
+        "environ": {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url, "BFF_SECRET_KEY": "e2e",
+                    "BFF_HOST_APPS": json.dumps(demo_host_apps(port))},
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bff.sqlite3'}",
+        "OUTBOX_INTERVAL_SECONDS": 0.05,
+    } | bff_config)
+    bff_url = serve_wsgi(app)
+    host.config["BFF_URL"] = bff_url
+
+    class His:
+        url, bff, bff_app = host_url, bff_url, app
+
+    yield His
     outbox.stop_worker(app)

@@ -79,8 +79,24 @@ def test_destroy_removes_everything_and_is_idempotent(page, stack):
     assert page.locator("#first").inner_html().strip() == ""
 
 
-def test_a_page_on_an_unregistered_origin_cannot_frame_the_widget(page, stack, console_errors):
-    # Served from 127.0.0.1, which the host app did not register, while claiming the registered origin.
+def test_a_page_on_an_unregistered_origin_hears_it_at_once(page, stack, console_errors):
+    # Served from 127.0.0.1, which the host app did not register.
+    page.goto(f"{stack.other_origin_url}/page/host")
+    mount(page, loadTimeoutMs=60000)
+    wait_for(page, "first", "error", timeout=5000)  # long before any load timeout could fire
+    error = seen(page, "first")[0]["data"]
+    assert error["code"] == "ORIGIN_NOT_REGISTERED" and error["retryable"] is False
+    assert stack.other_origin_url in error["message"] and "BFF_HOST_APPS" in error["message"]
+    assert "ready" not in kinds(page, "first") and page.locator("#first iframe").count() == 0
+    # The console says what to configure, with the demo's option too.
+    told = [text for text in console_errors if "OsiguWidgets:" in text]
+    assert told and f"--allow-origin {stack.other_origin_url}" in told[0], console_errors
+    console_errors.clear()
+
+
+def test_an_unregistered_page_still_cannot_frame_the_widget(page, stack, console_errors):
+    # Even when embed.js cannot ask (the check is blocked here), the widget's CSP refuses the frame.
+    page.route("**/v1/origins/check*", lambda route: route.abort())
     page.goto(f"{stack.other_origin_url}/page/host")
     mount(page, loadTimeoutMs=3000)
     wait_for(page, "first", "error")
@@ -88,6 +104,16 @@ def test_a_page_on_an_unregistered_origin_cannot_frame_the_widget(page, stack, c
     assert "ready" not in kinds(page, "first")
     refused = [text for text in console_errors if "frame-ancestors" in text or "Refused to frame" in text]
     assert refused, console_errors
+    console_errors.clear()
+
+
+def test_the_console_check_sees_inside_the_widget_frame(page, stack, console_errors):
+    page.goto(f"{stack.host_url}/page/host")
+    mount(page)
+    wait_for(page, "first", "ready")
+    widget = page.locator("#first iframe").element_handle().content_frame()
+    widget.evaluate("() => console.error('planted in the widget frame')")
+    stack.eventually(lambda: "planted in the widget frame" in console_errors)
     console_errors.clear()
 
 

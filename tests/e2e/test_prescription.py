@@ -1,6 +1,5 @@
 """The e-prescription widget in the example HIS, in a real Chromium: host page and BFF on different origins."""
 
-import json
 import re
 
 import pytest
@@ -35,33 +34,6 @@ WORDS = {
            "issue": "Emitir receita", "posology": "1 comprimido de 8 em 8 horas durante 10 dias",
            "cancel": "Cancelar receita"},
 }
-
-
-@pytest.fixture
-def his(simulator_url, serve_wsgi, tmp_path):
-    """The example HIS on http://localhost, the BFF (configured as the demo configures it) on http://127.0.0.1."""
-    import bff
-    from bff import outbox
-    from bff.config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, demo_host_apps
-    from examples.his import create_app
-
-    host = create_app({"API_KEYS": DEMO_API_KEYS, "CALLBACK_SECRET": DEMO_CALLBACK_SECRET})
-    host_url = serve_wsgi(host).replace("127.0.0.1", "localhost")
-    port = int(host_url.rsplit(":", 1)[1])
-    app = bff.create_app({
-        "environ": {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url, "BFF_SECRET_KEY": "e2e",
-                    "BFF_HOST_APPS": json.dumps(demo_host_apps(port))},
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bff.sqlite3'}",
-        "OUTBOX_INTERVAL_SECONDS": 0.05,
-    })
-    bff_url = serve_wsgi(app)
-    host.config["BFF_URL"] = bff_url
-
-    class His:
-        url, bff = host_url, bff_url
-
-    yield His
-    outbox.stop_worker(app)
 
 
 def open_his(page, his, locale="es"):

@@ -2,32 +2,34 @@
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import g, render_template
+from flask import current_app, g, render_template
 from flask_babel import gettext as _
 from flask_htmx import make_response
 from sqlalchemy import JSON, Boolean, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bff import host_apps
-from bff.db import db, utcnow
+from bff import host_apps, sessions
+from bff.db import WidgetSession, aware, db, utcnow
+from bff.i18n import local_time
 from widgets import widget_view
 
 from . import bp
 
 
 class PrescriptionDraft(db.Model):
-    """What the doctor has chosen so far in one widget session, and the prescription once issued."""
+    """What the doctor has chosen so far, and the prescription once issued: one per flow, whatever its sessions."""
 
     __tablename__ = "bff_prescription_draft"
-    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the sessions' flow_id, renewal after renewal
     step: Mapped[str] = mapped_column(String(20), default="patient")
     patient: Mapped[dict | None] = mapped_column(JSON)
     diagnoses: Mapped[list] = mapped_column(JSON, default=list)
     lines: Mapped[list] = mapped_column(JSON, default=list)
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
@@ -47,9 +49,9 @@ def upstream():
 
 
 def idempotency_key(action, body):
-    """One key per session, action and body: a retry replays, a corrected body is a new request."""
+    """One key per draft, action and body: a retry replays, after a renewal or a reload too; a new body is new."""
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
-    return f"{action}-{g.widget_session.id}-{digest}"
+    return f"{action}-{g.widget_session.flow_id}-{digest}"
 
 
 def steps():
@@ -59,12 +61,35 @@ def steps():
 
 
 def draft():
-    """This session's draft, made on first use."""
-    found = db.session.get(PrescriptionDraft, g.widget_session.id)
+    """The draft this session carries on, made on first use."""
+    found = db.session.get(PrescriptionDraft, g.widget_session.flow_id)
     if found is None:
-        found = PrescriptionDraft(session_id=g.widget_session.id, diagnoses=[], lines=[])
+        found = PrescriptionDraft(flow_id=g.widget_session.flow_id, diagnoses=[], lines=[])
         db.session.add(found)
     return found
+
+
+def unfinished_draft():
+    """The latest unfinished draft of this user for this host patient, on this host app and page, or None.
+
+    It is what a reload of the host page left behind: found here from the session's own facts,
+    never from an id the browser sends.
+    """
+    session = g.widget_session
+    patient = session.context.get("patient")
+    if not patient:
+        return None
+    since = utcnow() - timedelta(seconds=current_app.config["SESSION_MAX_SECONDS"])
+    candidates = db.session.execute(
+        db.select(PrescriptionDraft, WidgetSession.context)
+        .join(WidgetSession, WidgetSession.flow_id == PrescriptionDraft.flow_id)
+        .filter(WidgetSession.host_app_id == session.host_app_id, WidgetSession.widget == session.widget,
+                WidgetSession.origin == session.origin, WidgetSession.user["id"].as_string() == session.user["id"],
+                PrescriptionDraft.flow_id != session.flow_id, PrescriptionDraft.updated_at >= since)
+        .order_by(PrescriptionDraft.updated_at.desc()).limit(20)).all()
+    return next((found for found, context in candidates
+                 if context.get("patient") == patient and not found.outcome and (found.diagnoses or found.lines)),
+                None)
 
 
 def first_unfinished(current):
@@ -155,14 +180,51 @@ def renders(step):
 
 
 def show(step):
-    """Render the step the draft allows for step (an earlier one when input is missing)."""
+    """Render the step the draft allows for step (an earlier one when input is missing); a new session begins first."""
+    if db.session.get(PrescriptionDraft, g.widget_session.flow_id) is None:
+        return begin()  # e.g. a renewal that could not carry the draft over: offer it, or start as the host said
     return STEP_RENDERERS[allowed_step(draft(), step)]()
 
 
 @bp.get("/resume")
 @step_view
 def resume():
-    """Show the step the doctor was on (the first step, for a new session)."""
+    """Show the step the doctor was on; a new session first offers the user's unfinished draft for this patient."""
+    current = db.session.get(PrescriptionDraft, g.widget_session.flow_id)
+    return show(current.step if current else "patient")
+
+
+def begin():
+    """Offer the user's unfinished draft for this patient, if there is one; else start one with the host's patient."""
+    earlier = unfinished_draft()
+    if earlier is not None:
+        started = local_time(aware(earlier.created_at), "short", time_only=True)
+        return render_template("prescription/resume.html", step="resume", started=started)
+    return start_draft()
+
+
+@bp.post("/resume/earlier")
+@step_view
+def resume_earlier():
+    """Carry on the unfinished draft found for this session (found again here: the form names none)."""
+    earlier = unfinished_draft()
+    if earlier is not None:
+        sessions.resume_flow(g.widget_session, earlier.flow_id)
+    return start_draft()
+
+
+@bp.post("/resume/new")
+@step_view
+def start_new():
+    """Start afresh, discarding the unfinished draft that was offered."""
+    earlier = unfinished_draft()
+    if earlier is not None:
+        db.session.delete(earlier)
+    return start_draft()
+
+
+def start_draft():
+    """Show the draft's step, applying the host's patient to a new draft."""
     from .patient import patient_from_context  # here: the step modules import this one
 
     current = draft()
@@ -170,4 +232,4 @@ def resume():
         current.patient = patient_from_context(g.widget_session.context["patient"])
         if current.patient:
             current.step = "diagnoses"
-    return show(current.step)
+    return STEP_RENDERERS[allowed_step(current, current.step)]()

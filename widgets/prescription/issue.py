@@ -5,12 +5,12 @@ import re
 from datetime import datetime
 
 from flask import current_app, g, render_template, request
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_htmx import make_response
 
 from bff import outbox, sessions
 from bff.db import db
+from bff.i18n import local_time
 from bff.upstream import UpstreamError, path
 
 from . import bp, posology, signing
@@ -48,7 +48,7 @@ def render_review(status=200, alert=None):
 def render_done(status=200, alert=None, sent_to=None, email_error=None):
     """Render the prescription that was issued."""
     outcome = draft().outcome
-    created = format_datetime(datetime.fromisoformat(outcome["created_at"].replace("Z", "+00:00")), "medium")
+    created = local_time(datetime.fromisoformat(outcome["created_at"].replace("Z", "+00:00")))
     return render_step("done", status, alert, outcome=outcome, created=created, sent_to=sent_to,
                        email_error=email_error, download_url=_download_url(outcome["prescription_id"]))
 

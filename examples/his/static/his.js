@@ -16,8 +16,14 @@
       },
       onSuccess: function (outcome) { showPrescription(outcome); },
       onExit: function () { handle.destroy(); handle = null; },
+      // Say what went wrong where the doctor looks (an unregistered origin, a session we could not get...).
+      onError: function (error) { showError(error); },
       onEvent: function (type, data) { log("events", type, data); }
     });
+  }
+
+  function showError(error) {
+    document.getElementById("widget-error").textContent = error.message + (error.retryable ? " Try again." : "");
   }
 
   function log(listId, type, data) {
@@ -44,6 +50,7 @@
   document.getElementById("choice").addEventListener("submit", function (event) {
     event.preventDefault();
     if (handle) handle.destroy();
+    document.getElementById("widget-error").textContent = "";
     var form = new FormData(event.target);
     handle = prescribe({ patient: form.get("patient"), market: form.get("market"), locale: form.get("locale") });
   });

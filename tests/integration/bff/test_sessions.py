@@ -121,7 +121,7 @@ def test_an_old_token_is_expired(host, bff_app, new_session):
 
     class LongAgo(TimestampSigner):
         def get_timestamp(self):
-            return int(time.time()) - bff_app.config["SESSION_TTL_SECONDS"] - 5
+            return int(time.time()) - bff_app.config["SESSION_MAX_SECONDS"] - 5
 
     old = URLSafeTimedSerializer("test-key", salt="osigu-widget-session", signer=LongAgo).dumps(claims)
     response = probe(host, old, "rx_1")

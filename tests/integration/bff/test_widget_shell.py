@@ -63,3 +63,16 @@ def test_the_vendored_htmx_is_the_pinned_release():
 def test_pages_speak_the_requested_language(client, locale, text):
     response = client.get(f"/widgets/dispensing/?origin=http://evil.example&channel={CHANNEL}&locale={locale}")
     assert text in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("origin, registered", [("http://127.0.0.1:9001", True), ("http://localhost:9002", True),
+                                                ("http://evil.example", False), ("", False)])
+def test_any_page_may_ask_whether_its_origin_is_registered(bff_url, origin, registered):
+    import requests
+
+    response = requests.get(f"{bff_url}/v1/origins/check", params={"origin": origin}, timeout=10,
+                            headers={"Origin": "http://evil.example"})
+    assert response.status_code == 200 and response.json() == {"registered": registered}
+    # embed.js reads it from the page's own origin; it names no host app and lists nothing, so it may be cached.
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == "public, max-age=60"

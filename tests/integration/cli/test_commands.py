@@ -74,7 +74,8 @@ def test_simulator_refuses_a_webhook_url_without_a_secret(run):
 def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run):
     simulator_port, bff_port, host_port = free_port(), free_port(), free_port()
     process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port),
-                  "--host-port", str(host_port))
+                  "--host-port", str(host_port), "--allow-origin", "http://localhost:3000",
+                  "--allow-origin", "https://his.example.com")
     output = wait_for_line(process, "Ctrl+C")
     urls = [f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}", f"http://127.0.0.1:{host_port}"]
     assert f"Open http://localhost:{host_port}" in output and all(url in output for url in urls[:2])
@@ -87,11 +88,26 @@ def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run):
         session = requests.post(f"{host}/widget-session", json={"market": market, "locale": "en", "patient": "ana"},
                                 timeout=10)
         assert session.status_code == 201 and session.json()["widget"] == "prescription"
+    # Pages on the origins given with --allow-origin may embed the widgets with the demo host apps' keys.
+    for origin in ("http://localhost:3000", "https://his.example.com"):
+        session = requests.post(f"{urls[1]}/v1/widget-sessions", timeout=10,
+                                headers={"Authorization": "Bearer demo-his-api-key"},
+                                json={"widget": "prescription", "origin": origin,
+                                      "user": {"id": "dr-1", "name": "Dr. One", "role": "doctor"}})
+        assert session.status_code == 201, session.text
+    assert requests.get(f"{urls[1]}/v1/origins/check", params={"origin": "http://localhost:3001"},
+                        timeout=10).json() == {"registered": False}
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     for url in urls:
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{url}/healthz", timeout=2)
+
+
+def test_demo_refuses_an_allowed_origin_that_is_not_an_origin(run):
+    process = run("demo", "--allow-origin", "http://localhost:3000/page")
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 2 and "is not an origin" in output and "Traceback" not in output
 
 
 def test_the_bff_command_line_does_not_import_the_simulator():

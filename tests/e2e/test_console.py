@@ -1,0 +1,28 @@
+"""No console error on a widget page: htmx's own logging and styles stay quiet under the widget's strict CSP."""
+
+import pytest
+from test_prescription import WORDS, expect_step, open_his, start
+from test_renewal import choose_headache, prescribe_paracetamol
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_form_answered_with_422_is_shown_again_and_nothing_is_logged(page, his, console_errors):
+    words = WORDS["en"]
+    open_his(page, his)
+    frame = start(page, "v1.1", "en")
+    expect_step(frame, "en", "diagnoses")
+    choose_headache(frame, words)
+    frame.get_by_role("button", name=words["continue"]).click()
+    prescribe_paracetamol(frame, words)
+    frame.get_by_role("button", name=words["continue"]).click()
+    expect_step(frame, "en", "consent")
+    frame.get_by_role("button", name=words["continue"]).click()  # without the patient's consent: a 422
+    frame.get_by_text("Without the patient's consent the prescription cannot be issued").wait_for()
+    # htmx swapped the 422 without an error of its own, and added no inline style the CSP would refuse.
+    assert console_errors == []
+    widget = page.locator("#osigu iframe").element_handle().content_frame()
+    assert widget.evaluate("() => document.querySelectorAll('style').length") == 0
+    hidden = widget.evaluate("() => { const e = document.createElement('span'); e.className = 'htmx-indicator';"
+                             " document.body.append(e); return getComputedStyle(e).visibility; }")
+    assert hidden == "hidden"  # the indicator style comes from widget.css instead
