@@ -93,7 +93,7 @@ def line_form():
         return render_medications(422, alert)
     if chosen is None:
         return show("medications")
-    values = {"dose": 1, "unit": posology.unit_for_form(chosen.get("form")), "every_hours": 8}
+    values = {"dose": 1, "unit": posology.unit_for_form(chosen.get("form_code", chosen.get("form"))), "every_hours": 8}
     return render_medications(line_product=chosen, values=values, errors={})
 
 

@@ -249,3 +249,21 @@ def test_the_prescription_is_sent_by_e_mail_to_the_patient_or_to_an_address_type
     sent = requests.get(f"{simulator_url}/sandbox/v1/messages", params={"reference": outcome["prescription_id"]},
                         timeout=10).json()["data"]
     assert sorted(message["recipient"] for message in sent) == ["ana.lopez@example.org", "ana.work@example.org"]
+
+
+def test_the_catalogue_speaks_the_sessions_language(widget, simulator_url):
+    w = widget()  # a Spanish session
+    diagnoses = w.get("/diagnoses/search", params={"q": "asma"}).text
+    assert "J45" in diagnoses and "Asma" in diagnoses and "Asthma" not in diagnoses
+    medications = w.get("/medications/search", params={"q": "ibuprofeno"}).text
+    assert "Ibuprofeno 400 mg comprimido" in medications and "caja de" in medications
+    syrup = w.get("/medications/line", params={"product_code": "MED-049"}).text
+    assert "jarabe" in syrup and 'value="ml" selected' in syrup  # the unit still follows the form's code
+    english = widget(locale="en").get("/diagnoses/search", params={"q": "asma"}).text
+    assert "Asthma" in english
+
+    fill_in_ana_with_paracetamol(w)
+    outcome = trigger_of(w.post("/issue"))["osigu:success"]["outcome"]
+    stored = hospital_api(simulator_url).get(f"{simulator_url}/ehr/v1/prescriptions/{outcome['prescription_id']}",
+                                             timeout=10).json()
+    assert stored["locale"] == "es"  # so its PDF and e-mail are in Spanish
