@@ -30,15 +30,17 @@ def titles(code):
 
 @functools.cache
 def _index():
-    """For every category and subcategory, once: its code and the words of each title and synonym."""
+    """For every category and subcategory, once: its code, and the words of each title and synonym, each text
+    and the whole led by a space so that " word" in it means a word starts with "word"."""
     synonyms = {}
     for term, code in diagnosis_synonyms():
         synonyms.setdefault(code, []).append(term)
-    return [
-        (code, [" ".join(words(text)) for text in [*titles(code).values(), *synonyms.get(code, [])] if text])
-        for code in icd.get_all_codes(with_dots=True)
-        if icd.is_category_or_subcategory(code)
-    ]
+    index = []
+    for code in icd.get_all_codes(with_dots=True):
+        if icd.is_category_or_subcategory(code):
+            texts = [" " + " ".join(words(text)) for text in [*titles(code).values(), *synonyms.get(code, [])] if text]
+            index.append((code, "".join(texts), texts))
+    return index
 
 
 def exists(code):
@@ -59,12 +61,11 @@ def describe(code, language="en"):
     return {"diagnosis_code": code, "description": pick(titles(code), language)}
 
 
-def _relevance(texts, query):
-    """How well the best of a code's texts matches: 0 it is the query, 1 it starts with it, 2 it has every word
-    as the start of one of its words, None no match."""
-    wanted = query.split()
+def _relevance(texts, query, wanted):
+    """How well the best of a code's texts matches: 0 it is the query, 1 it starts with it, 2 each wanted word
+    starts one of its words, None no match."""
     ranks = [0 if text == query else 1 if text.startswith(query) else 2
-             for text in texts if all(f" {word}" in f" {text}" for word in wanted)]
+             for text in texts if all(word in text for word in wanted)]
     return min(ranks, default=None)
 
 
@@ -72,9 +73,13 @@ def search(query, language="en"):
     """Find diagnoses by code prefix, or by words in English or Spanish titles or synonyms, best first."""
     prefix = query.strip().upper()
     if CODE_PATTERN.match(prefix) or re.match(r"^[A-Z]\d", prefix):
-        return [describe(code, language) for code, _ in _index() if code.startswith(prefix)]
-    query = " ".join(words(query))
-    if not query:
-        return [describe(code, language) for code, _ in _index()]
-    found = [(rank, len(code), code) for code, texts in _index() if (rank := _relevance(texts, query)) is not None]
+        return [describe(code, language) for code, _, _ in _index() if code.startswith(prefix)]
+    wanted = [f" {word}" for word in words(query)]
+    if not wanted:
+        return [describe(code, language) for code, _, _ in _index()]
+    query = "".join(wanted)
+    # A cheap first pass over all the texts of a code at once; the ranking then looks at each text.
+    candidates = [(code, texts) for code, whole, texts in _index() if wanted[0] in whole]
+    found = [(rank, len(code), code) for code, texts in candidates
+             if (rank := _relevance(texts, query, wanted)) is not None]
     return [describe(code, language) for _, _, code in sorted(found)]
