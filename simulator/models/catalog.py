@@ -46,7 +46,7 @@ class CatalogProduct(db.Model):
 
     def localized(self, field, language):
         """A medication's inn, form or presentation in language (pt falls back to es, then en)."""
-        texts = {language: parts.get(field) for language, parts in (self.translations or {}).items()}
+        texts = {each: parts.get(field) for each, parts in (self.translations or {}).items()}
         return pick(texts | {"en": getattr(self, field)}, language)
 
     def display_name(self, language="en"):
