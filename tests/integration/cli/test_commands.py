@@ -71,10 +71,17 @@ def test_simulator_refuses_a_webhook_url_without_a_secret(run):
     assert "SIM_WEBHOOK_SECRET" in output and "Traceback" not in output
 
 
-def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run):
+@pytest.fixture
+def demo_env(tmp_path):
+    """Keep the demo's data (by default in the simulator's and the BFF's instance folders) to the test."""
+    return {"SIM_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'simulator.sqlite3'}",
+            "BFF_DATABASE_URL": f"sqlite:///{tmp_path / 'bff.sqlite3'}"}
+
+
+def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run, demo_env):
     simulator_port, bff_port, host_port = free_port(), free_port(), free_port()
     process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port),
-                  "--host-port", str(host_port))
+                  "--host-port", str(host_port), env=demo_env)
     output = wait_for_line(process, "Ctrl+C")
     urls = [f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}", f"http://127.0.0.1:{host_port}"]
     assert f"Open http://localhost:{host_port}" in output and all(url in output for url in urls[:2])
@@ -178,7 +185,8 @@ def test_simulator_restarts_on_its_database_after_webhooks_and_keeps_their_histo
 
     process = start(f"{first_url}/hooks")
     issue_prescription(simulator_url)
-    eventually(lambda: "prescription.issued" in first_received)
+    eventually(lambda: [d["status"] for d in deliveries(simulator_url)] == ["DELIVERED"])
+    assert first_received == ["prescription.issued"]
     stop_like_ctrl_c(process)
 
     # Same settings, twice: it comes up every time, and the history is there.
@@ -199,16 +207,13 @@ def test_simulator_restarts_on_its_database_after_webhooks_and_keeps_their_histo
     assert len(first_received) == 1
 
 
-def test_demo_starts_again_after_a_prescription_was_issued(run, tmp_path):
+def test_demo_starts_again_after_a_prescription_was_issued(run, demo_env):
     simulator_port, bff_port, host_port = free_port(), free_port(), free_port()
     simulator_url = f"http://127.0.0.1:{simulator_port}"
-    # Where the demo keeps its data (by default the simulator's and the BFF's instance folders), kept to this test.
-    env = {"SIM_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'simulator.sqlite3'}",
-           "BFF_DATABASE_URL": f"sqlite:///{tmp_path / 'bff.sqlite3'}"}
 
     def start_demo():
         process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port),
-                      "--host-port", str(host_port), env=env)
+                      "--host-port", str(host_port), env=demo_env)
         wait_for_line(process, "Ctrl+C")
         return process
 
