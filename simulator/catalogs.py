@@ -2,8 +2,9 @@
 
 from flask import Blueprint, request
 
-from . import diagnoses, errors
+from . import diagnoses, errors, languages
 from .db import db
+from .languages import words
 from .models import CatalogProduct
 from .models.catalog import PRODUCT_TYPES
 from .oauth import require_oauth
@@ -24,18 +25,21 @@ def product_type_arg():
 
 
 def matching_products(select, query):
-    """Narrow a product select to rows whose code, name, INN or brand contain every word of query."""
-    for word in (query or "").lower().split():
-        pattern = f"%{word}%"
-        select = select.where(
-            db.or_(
-                db.func.lower(CatalogProduct.code).like(pattern),
-                db.func.lower(CatalogProduct.name).like(pattern),
-                db.func.lower(CatalogProduct.inn).like(pattern),
-                db.func.lower(CatalogProduct.brand).like(pattern),
-            )
-        )
+    """Narrow a product select to rows where every word of query starts a word of the code, a name, an INN (in
+    any language) or the brand, accents ignored; products where a field starts with the whole query come first."""
+    wanted = words(query or "")
+    for word in wanted:
+        select = select.where(db.or_(CatalogProduct.search_text.like(f"% {word}%"),
+                                     CatalogProduct.search_text.like(f"%|{word}%")))
+    if wanted:
+        phrase = " ".join(wanted)
+        select = select.order_by(db.case((CatalogProduct.search_text.like(f"%|{phrase}%"), 0), else_=1))
     return select
+
+
+def localized_json(language):
+    """Serialise products with their words in language."""
+    return lambda product: product.to_json(language)
 
 
 @bp.get("/medical-catalogs/v1/medications")
@@ -44,14 +48,14 @@ def list_medications():
     """Search the global medication catalogue."""
     select = db.select(CatalogProduct).where(CatalogProduct.product_type == "MEDICATION")
     select = matching_products(select, request.args.get("query")).order_by(CatalogProduct.code)
-    return paginate(select, CatalogProduct.to_json)
+    return paginate(select, localized_json(languages.requested()))
 
 
 @bp.get("/medical-catalogs/v1/diagnoses")
 @require_oauth("catalogs:read")
 def list_diagnoses():
     """Search the ICD-10 classification."""
-    return page_of(diagnoses.search(request.args.get("query", "")))
+    return page_of(diagnoses.search(request.args.get("query", ""), languages.requested()))
 
 
 @bp.get("/arc/v1/products")
@@ -62,4 +66,4 @@ def list_products():
     if product_type := product_type_arg():
         select = select.where(CatalogProduct.product_type == product_type)
     select = matching_products(select, request.args.get("query")).order_by(CatalogProduct.code)
-    return paginate(select, CatalogProduct.to_json)
+    return paginate(select, localized_json(languages.requested()))

@@ -7,13 +7,13 @@ from flask import Blueprint, current_app, request, send_file, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import diagnoses, errors, messages, signing, webhooks
+from . import diagnoses, errors, languages, messages, signing, webhooks
 from .bodies import json_body
 from .db import db, isoformat, new_id, utcnow
 from .idempotency import idempotent
 from .models import Patient, Prescription, PrescriptionLine
 from .oauth import current_provider, require_oauth
-from .prescription_pdf import render_pdf
+from .prescription_pdf import issued_on, render_pdf
 from .provider_products import require_registered
 
 bp = Blueprint("prescriptions", __name__)
@@ -63,6 +63,20 @@ class SignedHash(BaseModel):
 class PrescriptionV2(PrescriptionV1):
     national_repository_id: str = Field(min_length=1, max_length=80)
     signed_hash: SignedHash
+
+
+# The resend e-mail, in the language the prescription was issued in.
+EMAIL = {
+    "en": {"subject": "Your prescription {code}",
+           "body": "Hello {name}, your prescription {code} from {provider} ({issued}) is ready. "
+                   "Show this code at the pharmacy, or download it: {link}"},
+    "es": {"subject": "Su receta {code}",
+           "body": "Hola, {name}: su receta {code} de {provider} ({issued}) está lista. "
+                   "Muestre este código en la farmacia o descárguela: {link}"},
+    "pt": {"subject": "A sua receita {code}",
+           "body": "Olá, {name}: a sua receita {code} de {provider} ({issued}) está pronta. "
+                   "Mostre este código na farmácia ou descarregue-a: {link}"},
+}
 
 
 class Resend(BaseModel):
@@ -128,6 +142,7 @@ def _create(body, version):
         patient_data_consent=getattr(body, "patient_data_consent", None),
         national_repository_id=getattr(body, "national_repository_id", None),
         signed_hash=body.signed_hash.model_dump() if version == "v2" else None,
+        locale=languages.requested(),
         created_at=utcnow(),
         lines=[
             PrescriptionLine(line_no=n, **m.model_dump())
@@ -197,8 +212,8 @@ def download_url(prescription):
     return url_for("prescriptions.download_pdf", prescription_id=prescription.id, signature=token, _external=True)
 
 
-def prescription_json(prescription):
-    """Serialise a prescription with its lines and its PDF link."""
+def prescription_json(prescription, language="en"):
+    """Serialise a prescription with its lines and its PDF link, names and titles in language."""
     ttl = current_app.config["PDF_LINK_TTL_SECONDS"]
     return {
         "prescription_id": prescription.id,
@@ -210,11 +225,11 @@ def prescription_json(prescription):
         "patient_id": prescription.patient_id,
         "doctor_id": prescription.doctor_id,
         "provider_branch_id": prescription.provider_branch_id,
-        "diagnoses": [diagnoses.describe(code) for code in prescription.diagnoses],
+        "diagnoses": [diagnoses.describe(code, language) for code in prescription.diagnoses],
         "medications": [
             {
                 "product_code": line.product_code,
-                "name": line.product.name,
+                "name": line.product.display_name(language),
                 "quantity": line.quantity,
                 "posology": line.posology,
                 "duration_days": line.duration_days,
@@ -224,6 +239,7 @@ def prescription_json(prescription):
         ],
         "patient_data_consent": prescription.patient_data_consent,
         "national_repository_id": prescription.national_repository_id,
+        "locale": prescription.locale,
         "download_url": download_url(prescription),
         "download_url_expires_in": ttl,
     }
@@ -233,7 +249,7 @@ def prescription_json(prescription):
 @require_oauth("ehr:read")
 def get_prescription(prescription_id):
     """Return a prescription, with a download URL to its PDF."""
-    return prescription_json(own_prescription(prescription_id))
+    return prescription_json(own_prescription(prescription_id), languages.requested())
 
 
 @bp.get("/ehr/v1/prescriptions/<prescription_id>/pdf")
@@ -250,7 +266,8 @@ def download_pdf(prescription_id):
     prescription = db.session.get(Prescription, prescription_id)
     if prescription is None or signed_id != prescription_id:
         raise errors.ApiError(403, errors.FORBIDDEN, "This download link is not valid.")
-    return send_file(render_pdf(prescription), mimetype="application/pdf",
+    language = request.args.get("lang") if request.args.get("lang") in languages.LANGUAGES else prescription.locale
+    return send_file(render_pdf(prescription, language), mimetype="application/pdf",
                      download_name=f"{prescription.code}.pdf", max_age=0)
 
 
@@ -266,10 +283,12 @@ def resend(prescription_id):
         raise errors.ApiError(422, errors.PATIENT_HAS_NO_EMAIL,
                               "The patient has no e-mail address on file; pass one as 'email'.")
     link = download_url(prescription)
+    words = EMAIL[prescription.locale]
     message = messages.send(
-        "EMAIL", email, f"Your prescription {prescription.code}",
-        f"Hello {prescription.patient.first_name}, your prescription {prescription.code} is ready. "
-        f"Show this code at the pharmacy, or download it: {link}",
+        "EMAIL", email, words["subject"].format(code=prescription.code),
+        words["body"].format(name=prescription.patient.first_name, code=prescription.code, link=link,
+                             provider=prescription.provider.name,
+                             issued=issued_on(prescription.created_at, prescription.locale)),
         kind="PRESCRIPTION", reference=prescription.id, link=link,
     )
     db.session.commit()

@@ -3,7 +3,7 @@
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import errors
+from . import errors, languages
 from .bodies import json_body
 from .catalogs import matching_products, product_type_arg
 from .db import db, isoformat, utcnow
@@ -47,8 +47,9 @@ def require_registered(provider, codes, error_code, field):
 
 
 def registration_json(registration):
-    """Serialise a registration with the catalogue product it registers."""
-    return registration.product.to_json() | {"registered_at": isoformat(registration.registered_at)}
+    """Serialise a registration with the catalogue product it registers, in the request's language."""
+    product = registration.product.to_json(languages.requested())
+    return product | {"registered_at": isoformat(registration.registered_at)}
 
 
 @bp.post("")

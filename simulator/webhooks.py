@@ -33,10 +33,15 @@ def endpoint_for(provider_id):
 
 
 def set_default_endpoint(url, secret):
-    """Point every provider without its own endpoint at url (None removes the default)."""
-    db.session.execute(db.delete(WebhookEndpoint).filter_by(provider_id=None))
-    if url:
-        db.session.add(WebhookEndpoint(provider_id=None, url=url, secret=secret))
+    """Point every provider without its own endpoint at url, signing with secret.
+
+    The row is updated in place: past deliveries reference it (and keep the URL they went to).
+    """
+    endpoint = db.session.scalar(db.select(WebhookEndpoint).filter_by(provider_id=None))
+    if endpoint is None:
+        endpoint = WebhookEndpoint(provider_id=None)
+        db.session.add(endpoint)
+    endpoint.url, endpoint.secret = url, secret
     db.session.commit()
 
 
@@ -47,7 +52,8 @@ def emit(event_type, provider, data):
         return None
     delivery_id = new_id("msg")
     payload = {"type": event_type, "timestamp": isoformat(utcnow()), "data": data | {"provider_slug": provider.slug}}
-    delivery = WebhookDelivery(id=delivery_id, event_type=event_type, payload=payload, endpoint=endpoint)
+    delivery = WebhookDelivery(id=delivery_id, event_type=event_type, payload=payload, endpoint=endpoint,
+                               url=endpoint.url)
     db.session.add(delivery)
     return delivery
 
@@ -69,8 +75,9 @@ def _attempt(delivery):
         "webhook-signature": Webhook(delivery.endpoint.secret).sign(delivery.id, sent_at, body),
     }
     delivery.attempts += 1
+    delivery.url = delivery.endpoint.url
     try:
-        response = requests.post(delivery.endpoint.url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT)
+        response = requests.post(delivery.url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT)
         delivery.last_response_status = response.status_code
         delivery.last_error = None if response.ok else response.text[:500]
         succeeded = response.ok
@@ -105,7 +112,7 @@ def delivery_json(delivery):
     return {
         "webhook_id": delivery.id,
         "type": delivery.event_type,
-        "url": delivery.endpoint.url,
+        "url": delivery.url,
         "status": delivery.status,
         "attempts": delivery.attempts,
         "last_response_status": delivery.last_response_status,

@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import db, utcnow
+from ..languages import LANGUAGES, pick, words
 
 PRODUCT_TYPES = ("MEDICATION", "LAB", "IMAGING", "PROCEDURE")
 
@@ -24,6 +25,10 @@ class CatalogProduct(db.Model):
     controlled: Mapped[bool] = mapped_column(default=False)
     # Labs, imaging and procedures: the specialty or body system, for grouping in a UI.
     category: Mapped[str | None] = mapped_column(String(80))
+    # Medications: {"es": {"inn", "form", "presentation"}, "pt": {...}}; English is in the columns above.
+    translations: Mapped[dict | None] = mapped_column(JSON)
+    # "|"-separated fields (code, names, INNs, brand) in every language, lower-case, unaccented, for search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     def is_equivalent_to(self, other):
         """Tell whether a pharmacy may hand this instead of other: same INN, strength and form."""
@@ -39,15 +44,36 @@ class CatalogProduct(db.Model):
             and (self.inn, self.strength) == (other.inn, other.strength)
         )
 
-    def to_json(self):
-        """Serialise the product as the catalogue endpoints return it."""
-        body = {"product_code": self.code, "product_type": self.product_type, "name": self.name}
+    def localized(self, field, language):
+        """A medication's inn, form or presentation in language (pt falls back to es, then en)."""
+        texts = {each: parts.get(field) for each, parts in (self.translations or {}).items()}
+        return pick(texts | {"en": getattr(self, field)}, language)
+
+    def display_name(self, language="en"):
+        """The product's name in language: brand or INN, strength and form for a medication."""
+        if self.product_type != "MEDICATION":
+            return self.name
+        inn = self.localized("inn", language)
+        return " ".join(filter(None, [self.brand or inn[:1].upper() + inn[1:], self.strength,
+                                      self.localized("form", language)]))
+
+    def index_for_search(self):
+        """Fill search_text with the code, brand, INNs and names in every language (each field starts with |)."""
+        inns = [self.localized("inn", language) for language in LANGUAGES] if self.inn else []
+        fields = [self.code, self.brand, *inns, *(self.display_name(language) for language in LANGUAGES)]
+        self.search_text = "".join("|" + " ".join(words(field)) for field in dict.fromkeys(filter(None, fields)))
+
+    def to_json(self, language="en"):
+        """Serialise the product as the catalogue endpoints return it, its words in language."""
+        body = {"product_code": self.code, "product_type": self.product_type, "name": self.display_name(language)}
         if self.product_type == "MEDICATION":
             body |= {
                 "inn": self.inn,
                 "strength": self.strength,
-                "form": self.form,
-                "presentation": self.presentation,
+                "form": self.localized("form", language),
+                "form_code": self.form,
+                "presentation": self.localized("presentation", language),
+                "presentation_code": self.presentation,
                 "brand": self.brand,
                 "atc_code": self.atc_code,
                 "controlled": self.controlled,

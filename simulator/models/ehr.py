@@ -40,6 +40,8 @@ class Prescription(db.Model):
     patient_data_consent: Mapped[bool | None]
     national_repository_id: Mapped[str | None] = mapped_column(String(80))
     signed_hash: Mapped[dict | None] = mapped_column(JSON)
+    # The language it was issued in (the create request's Accept-Language): its PDF and e-mail speak it.
+    locale: Mapped[str] = mapped_column(String(2), default="en")
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
     redeemed_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
     lines: Mapped[list["PrescriptionLine"]] = relationship(

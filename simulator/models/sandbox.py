@@ -38,6 +38,8 @@ class WebhookDelivery(db.Model):
     payload: Mapped[dict] = mapped_column(JSON)
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id"))
     endpoint: Mapped[WebhookEndpoint] = relationship(lazy="joined")
+    # Where it was last sent: the endpoint's URL may change later, the history should not.
+    url: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="PENDING", index=True)  # PENDING|DELIVERED|FAILED
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)

@@ -47,22 +47,27 @@ def _demo_public_key():
     ).decode()
 
 
+def _medication(row):
+    """A catalogue medication from its CSV row, with its Spanish and Portuguese words."""
+    product = CatalogProduct(
+        code=row["product_code"],
+        product_type="MEDICATION",
+        inn=row["inn"],
+        strength=row["strength"],
+        form=row["form"],
+        presentation=row["presentation"],
+        brand=row["brand"] or None,
+        atc_code=row["atc_code"],
+        controlled=row["controlled"] == "yes",
+        translations={language: {field: row[f"{field}_{language}"] for field in ("inn", "form", "presentation")}
+                      for language in ("es", "pt")},
+    )
+    product.name = product.display_name("en")
+    return product
+
+
 def _catalogue():
-    products = [
-        CatalogProduct(
-            code=row["product_code"],
-            product_type="MEDICATION",
-            name=" ".join(filter(None, [row["brand"] or row["inn"].capitalize(), row["strength"], row["form"]])),
-            inn=row["inn"],
-            strength=row["strength"],
-            form=row["form"],
-            presentation=row["presentation"],
-            brand=row["brand"] or None,
-            atc_code=row["atc_code"],
-            controlled=row["controlled"] == "yes",
-        )
-        for row in _rows("medications.csv")
-    ]
+    products = [_medication(row) for row in _rows("medications.csv")]
     for file_name, product_type in (("labs.csv", "LAB"), ("imaging.csv", "IMAGING"), ("procedures.csv", "PROCEDURE")):
         products += [
             CatalogProduct(
@@ -70,6 +75,8 @@ def _catalogue():
             )
             for row in _rows(file_name)
         ]
+    for product in products:
+        product.index_for_search()
     return products
 
 

@@ -18,7 +18,7 @@ HEADINGS = {
 WORDS = {
     "es": {"search_dx": "Buscar en la CIE-10 por código o palabras",
            "search_med": "Buscar entre sus medicamentos registrados", "add": "Añadir R51",
-           "prescribe": "Recetar Paracetamol 500 mg tablet, box of 20", "days": "Durante cuántos días",
+           "prescribe": "Recetar Paracetamol 500 mg comprimido, caja de 20", "days": "Durante cuántos días",
            "quantity": "Cantidad a dispensar (unidades)", "add_line": "Añadir a la receta", "continue": "Continuar",
            "consent": "El paciente ha dado su consentimiento", "issue": "Emitir receta",
            "posology": "1 comprimido cada 8 horas durante 10 días", "cancel": "Cancelar receta"},

@@ -43,9 +43,23 @@ def version():
     return host_app().prescription_version
 
 
+class SessionUpstream:
+    """The tenant's Osigu client, asking for the session's language: catalogue names, the PDF and the e-mail."""
+
+    def __init__(self, client, locale):
+        self.client, self.locale = client, locale
+
+    def request(self, method, path, *, headers=None, **kwargs):
+        return self.client.request(method, path, headers={"Accept-Language": self.locale, **(headers or {})},
+                                   **kwargs)
+
+    def get_json(self, path, **params):
+        return self.request("GET", path, params=params or None).json()
+
+
 def upstream():
-    """The Osigu client for this session's tenant."""
-    return host_apps.upstream_for(host_app())
+    """The Osigu client for this session's tenant, in the session's language."""
+    return SessionUpstream(host_apps.upstream_for(host_app()), g.widget_session.locale)
 
 
 def idempotency_key(action, body):

@@ -86,8 +86,8 @@ def product(code):
 @renders("medications")
 def render_medications(status=200, alert=None, line_product=None, **context):
     """Render the medications step (with the line form open when a product is being added)."""
-    units = posology.units_for_form(line_product.get("form")) if line_product else posology.UNITS
-    counts_units = posology.counts_units(line_product.get("form")) if line_product else True
+    units = posology.units_for_form(posology.form_of(line_product)) if line_product else posology.UNITS
+    counts_units = posology.counts_units(posology.form_of(line_product)) if line_product else True
     return render_step("medications", status, alert, line_product=line_product, units=units,
                        counts_units=counts_units, every_hours=posology.EVERY_HOURS, describe=posology.describe,
                        quantity_text=posology.quantity_text, unit_name=posology.unit_name,
@@ -129,7 +129,8 @@ def line_form():
         return render_medications(422, alert)
     if chosen is None:
         return show("medications")
-    values = {"dose": format_decimal(1), "unit": posology.unit_for_form(chosen.get("form")), "every_hours": 8}
+    values = {"dose": format_decimal(1), "unit": posology.unit_for_form(posology.form_of(chosen)),
+              "every_hours": 8}
     return render_medications(line_product=chosen, values=values, errors={})
 
 
@@ -155,7 +156,7 @@ def add_line():
         return show("medications")
     needed = posology.quantity_needed(chosen, line.dose, line.unit, line.every_hours, line.duration_days)
     errors = {}
-    if line.unit not in posology.units_for_form(chosen.get("form")):
+    if line.unit not in posology.units_for_form(posology.form_of(chosen)):
         errors["unit"] = field_messages()["unit"]
     if line.quantity is None and needed is None:
         errors["quantity"] = field_messages()["quantity"]
@@ -167,7 +168,7 @@ def add_line():
         return render_medications(line_product=chosen, values=values | {"quantity_confirmed": str(quantity)},
                                   errors={}, quantity_warning=quantity_warning(chosen, needed[0], quantity))
     entry = line.model_dump() | {"name": label(chosen), "dose": _plain_number(line.dose), "quantity": quantity,
-                                 "counts": "units" if posology.counts_units(chosen.get("form")) else "packs"}
+                                 "counts": "units" if posology.counts_units(posology.form_of(chosen)) else "packs"}
     # Osigu takes each product once: a second line for it replaces the first.
     current.lines = [item for item in current.lines if item["product_code"] != line.product_code] + [entry]
     return show("medications")
@@ -175,7 +176,7 @@ def add_line():
 
 def quantity_warning(chosen, needed, quantity):
     """Say how much the posology needs against what was typed, counted as the product is."""
-    if posology.counts_units(chosen.get("form")):
+    if posology.counts_units(posology.form_of(chosen)):
         return _("The posology needs %(needed)s units and the quantity is %(quantity)s. Check it, or add the line "
                  "as it is.", needed=format_decimal(needed), quantity=format_decimal(quantity))
     return _("The posology needs %(needed)s packs and the quantity is %(quantity)s. Check it, or add the line as "

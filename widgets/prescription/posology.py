@@ -27,6 +27,16 @@ PACK_SIZE = re.compile(r"\bof (\d+(?:\.\d+)?)\s*(ml|doses)?\b", re.IGNORECASE)
 PACK_UNITS = {"ml": "ml", "doses": "puff"}
 
 
+def form_of(product):
+    """A product's form in English, whatever language the catalogue answered in (the rules below read it)."""
+    return product.get("form_code") or product.get("form")
+
+
+def presentation_of(product):
+    """A product's presentation in English, whatever language the catalogue answered in."""
+    return product.get("presentation_code") or product.get("presentation")
+
+
 def units_for_form(form):
     """The dose units that fit a product's form (tablet → tablet; oral suspension → mL or drops)."""
     form = (form or "").lower()
@@ -59,8 +69,8 @@ def administrations(every_hours, duration_days):
 def quantity_needed(product, dose, unit, every_hours, duration_days):
     """(the quantity the posology needs, the most that is not too much), in the product's counting; None if unknown."""
     total = Decimal(str(dose)) * administrations(every_hours, duration_days)
-    size, size_unit = pack_size(product.get("presentation"))
-    if counts_units(product.get("form")):
+    size, size_unit = pack_size(presentation_of(product))
+    if counts_units(form_of(product)):
         needed = math.ceil(total)
         return needed, int(math.ceil(needed / size) * size) if size and size_unit is None else needed
     if size and PACK_UNITS.get(size_unit) == unit:

@@ -457,3 +457,19 @@ def test_hostile_values_in_any_form_field_are_refused_or_escaped_never_a_500(wid
             assert answer.status_code < 500, (url, field, value[:40], answer.text[:300])
             assert "<script>alert" not in answer.text and "<img src=x" not in answer.text, (url, field)
     assert step_of(w.get("/review")) in ("consent", "review")  # the draft survived all of it
+def test_the_catalogue_speaks_the_sessions_language(widget, simulator_url):
+    w = widget()  # a Spanish session
+    diagnoses = w.get("/diagnoses/search", params={"q": "asma"}).text
+    assert "J45" in diagnoses and "Asma" in diagnoses and "Asthma" not in diagnoses
+    medications = w.get("/medications/search", params={"q": "ibuprofeno"}).text
+    assert "Ibuprofeno 400 mg comprimido" in medications and "caja de" in medications
+    syrup = w.get("/medications/line", params={"product_code": "MED-049"}).text
+    assert "jarabe" in syrup and 'value="ml" selected' in syrup  # the unit still follows the form's code
+    english = widget(locale="en").get("/diagnoses/search", params={"q": "asma"}).text
+    assert "Asthma" in english
+
+    fill_in_ana_with_paracetamol(w)
+    outcome = trigger_of(w.post("/issue"))["osigu:success"]["outcome"]
+    stored = hospital_api(simulator_url).get(f"{simulator_url}/ehr/v1/prescriptions/{outcome['prescription_id']}",
+                                             timeout=10).json()
+    assert stored["locale"] == "es"  # so its PDF and e-mail are in Spanish

@@ -71,11 +71,18 @@ def test_simulator_refuses_a_webhook_url_without_a_secret(run):
     assert "SIM_WEBHOOK_SECRET" in output and "Traceback" not in output
 
 
-def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run):
+@pytest.fixture
+def demo_env(tmp_path):
+    """Keep the demo's data (by default in the simulator's and the BFF's instance folders) to the test."""
+    return {"SIM_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'simulator.sqlite3'}",
+            "BFF_DATABASE_URL": f"sqlite:///{tmp_path / 'bff.sqlite3'}"}
+
+
+def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run, demo_env):
     simulator_port, bff_port, host_port = free_port(), free_port(), free_port()
     process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port),
                   "--host-port", str(host_port), "--allow-origin", "http://localhost:3000",
-                  "--allow-origin", "https://his.example.com")
+                  "--allow-origin", "https://his.example.com", env=demo_env)
     output = wait_for_line(process, "Ctrl+C")
     urls = [f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}", f"http://127.0.0.1:{host_port}"]
     assert f"Open http://localhost:{host_port}" in output and all(url in output for url in urls[:2])
@@ -139,3 +146,100 @@ def test_serve_runs_the_bff_on_waitress_with_json_logs(run, tmp_path):
     assert response.json() == {"status": "ok"} and response.headers["Server"] == "osigu-widgets-bff"
     line = json.loads(wait_for_line(process, "cli-test-1").splitlines()[-1])
     assert line | {"path": "/healthz", "status": 200, "request_id": "cli-test-1"} == line
+
+
+WEBHOOK_SECRET = "whsec_" + "c2FuZGJveC13ZWJob29rLXNlY3JldC0xMjM0NTY3OA=="
+PRESCRIPTION = {"patient_id": "pat_01HXE0000000000000000ANA01", "diagnoses": [{"diagnosis_code": "R51"}],
+                "medications": [{"product_code": "MED-001", "quantity": 10, "posology": "1 every 8 h"}]}
+
+
+def issue_prescription(simulator_url):
+    """Issue a prescription as demo-clinic, straight against the simulator: it sends prescription.issued."""
+    token = requests.post(f"{simulator_url}/v1/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=("demo-clinic", "demo-clinic-secret"), timeout=10).json()["access_token"]
+    response = requests.post(f"{simulator_url}/ehr/v1/prescriptions", json=PRESCRIPTION, timeout=10,
+                             headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.text
+    return response.json()["prescription_code"]
+
+
+def deliveries(simulator_url):
+    return requests.get(f"{simulator_url}/sandbox/v1/webhook-deliveries", timeout=10).json()["data"]
+
+
+def stop_like_ctrl_c(process):
+    """Send SIGINT to the whole process group, as a terminal's Ctrl+C does, and wait for it to end."""
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(timeout=30)
+
+
+@pytest.fixture
+def webhook_receiver(serve_wsgi):
+    """A real HTTP endpoint that records the type of every webhook it gets; returns (url, received types)."""
+    received = []
+
+    def receive(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        received.append(json.loads(environ["wsgi.input"].read(length))["type"])
+        start_response("204 No Content", [])
+        return [b""]
+
+    return serve_wsgi(receive), received
+
+
+def test_simulator_restarts_on_its_database_after_webhooks_and_keeps_their_history(run, tmp_path, serve_wsgi,
+                                                                                   webhook_receiver, eventually):
+    first_url, first_received = webhook_receiver
+    port, database = free_port(), str(tmp_path / "simulator.sqlite3")
+    simulator_url = f"http://127.0.0.1:{port}"
+
+    def start(webhook_url):
+        process = run("simulator", "--port", str(port), "--db", database, "--webhook-url", webhook_url,
+                      "--webhook-secret", WEBHOOK_SECRET)
+        wait_for_line(process, "sandbox outbox")
+        return process
+
+    process = start(f"{first_url}/hooks")
+    issue_prescription(simulator_url)
+    eventually(lambda: [d["status"] for d in deliveries(simulator_url)] == ["DELIVERED"])
+    assert first_received == ["prescription.issued"]
+    stop_like_ctrl_c(process)
+
+    # Same settings, twice: it comes up every time, and the history is there.
+    for _ in range(2):
+        process = start(f"{first_url}/hooks")
+        assert [d["status"] for d in deliveries(simulator_url)] == ["DELIVERED"]
+        stop_like_ctrl_c(process)
+
+    # Another URL: new webhooks go there, the old ones still say where they went.
+    second_received = []
+    second_url = serve_wsgi(lambda environ, start_response: (
+        second_received.append(environ["PATH_INFO"]), start_response("204 No Content", []), [b""])[-1])
+    process = start(f"{second_url}/other")
+    issue_prescription(simulator_url)
+    eventually(lambda: second_received == ["/other"])
+    newest, oldest = eventually(lambda: [d for d in deliveries(simulator_url) if d["status"] == "DELIVERED"][:2])
+    assert (newest["url"], oldest["url"]) == (f"{second_url}/other", f"{first_url}/hooks")
+    assert len(first_received) == 1
+
+
+def test_demo_starts_again_after_a_prescription_was_issued(run, demo_env):
+    simulator_port, bff_port, host_port = free_port(), free_port(), free_port()
+    simulator_url = f"http://127.0.0.1:{simulator_port}"
+
+    def start_demo():
+        process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port),
+                      "--host-port", str(host_port), env=demo_env)
+        wait_for_line(process, "Ctrl+C")
+        return process
+
+    process = start_demo()
+    code = issue_prescription(simulator_url)
+    assert [d["payload"]["data"]["prescription_code"] for d in deliveries(simulator_url)] == [code]
+    stop_like_ctrl_c(process)
+
+    process = start_demo()
+    assert requests.get(f"http://127.0.0.1:{bff_port}/readyz", timeout=10).json()["status"] == "ready"
+    assert [d["payload"]["data"]["prescription_code"] for d in deliveries(simulator_url)] == [code]
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
