@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from . import outbox
+from .bodies import request_json
 from .db import SessionObject, WebhookEvent, db
 from .errors import ApiError
 
@@ -27,11 +28,12 @@ def _verified_payload():
     if not all(headers.values()):
         raise ApiError(400, "BFF-WEBHOOK-HEADERS", "Missing Standard Webhooks headers.")
     try:
-        return Webhook(secret).verify(request.get_data(), headers)
+        Webhook(secret).verify(request.get_data(), headers, json_parse=False)
     except WebhookVerificationError:
         raise ApiError(401, "BFF-WEBHOOK-SIGNATURE", "The webhook signature is invalid or too old.") from None
     except (ValueError, binascii.Error):  # a malformed signature header raises these, not the above
         raise ApiError(400, "BFF-WEBHOOK-HEADERS", "Malformed Standard Webhooks headers.") from None
+    return request_json()
 
 
 def concerned_host_apps(data):
