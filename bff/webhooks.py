@@ -53,10 +53,10 @@ def receive():
     event_type = payload.get("type", "") if isinstance(payload, dict) else ""
     data = payload.get("data") if isinstance(payload, dict) and isinstance(payload.get("data"), dict) else {}
     concerned = concerned_host_apps(data)  # before adding: a duplicate must fail at commit, not in this query
-    db.session.add(WebhookEvent(id=webhook_id, event_type=event_type, payload=payload))
-    for host_app_id in concerned:
-        outbox.enqueue(host_app_id, f"osigu.{event_type}", data)
     try:
+        db.session.add(WebhookEvent(id=webhook_id, event_type=event_type, payload=payload))
+        for host_app_id in concerned:  # enqueue flushes: a duplicate may fail here already
+            outbox.enqueue(host_app_id, f"osigu.{event_type}", data, key=webhook_id)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
