@@ -200,7 +200,7 @@ def _seconds(environ, name, default):
 def from_environment(environ=None):
     """Build the Flask config mapping from environment variables, applying local defaults."""
     environ = dict(os.environ if environ is None else environ)
-    env = environ.get("OSIGU_ENV", "local")
+    env = environ.get("OSIGU_ENV") or "local"  # empty is unset, as for every other setting
     if env not in ENVIRONMENTS:
         raise ConfigError(f"OSIGU_ENV must be one of {', '.join(ENVIRONMENTS)}; got {env!r}.")
     local = env == "local"

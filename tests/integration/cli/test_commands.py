@@ -123,3 +123,13 @@ def test_serve_runs_the_bff_on_waitress_with_json_logs(run, tmp_path):
     assert response.json() == {"status": "ok"} and response.headers["Server"] == "osigu-widgets-bff"
     line = json.loads(wait_for_line(process, "cli-test-1").splitlines()[-1])
     assert line | {"path": "/healthz", "status": 200, "request_id": "cli-test-1"} == line
+
+
+def test_serve_refuses_the_demo_defaults_against_a_real_osigu(run):
+    # No OSIGU_ENV (so local, with the public demo credentials) but a real Osigu: refused, in one line.
+    process = run("serve", "--port", str(free_port()), env={"OSIGU_ENV": "", "OSIGU_BASE_URL": "https://api.osigu.com"})
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 1 and "Traceback" not in output
+    assert output.strip().splitlines() == ["Error: OSIGU_BASE_URL points at api.osigu.com, but OSIGU_ENV is local "
+                                           "(the default), which is only for the simulator on this machine and uses "
+                                           "public demo credentials: set OSIGU_ENV=sandbox or production."]
