@@ -107,8 +107,9 @@ def _record(message, lease, error, backoff_seconds, gone=False):
         log.warning("callback %s: the lease ran out before its attempt was recorded", message.id)
 
 
-def deliver_host_app(host_app_id, backoff_seconds):
-    """Deliver one host app's due callbacks, oldest first, one at a time; return how many were attempted."""
+def deliver_host_app(host_app_id, backoff_seconds, stopping=None):
+    """Deliver one host app's due callbacks, oldest first, one at a time, until stopping is set; return how many
+    were attempted."""
     # Plain rows, not ORM objects: nothing is lazily reloaded (holding a database connection) while the
     # host answers.
     due = db.session.execute(db.select(
@@ -120,6 +121,8 @@ def deliver_host_app(host_app_id, backoff_seconds):
     attempted = 0
     host_app = host_apps.by_id(host_app_id)
     for message in due:
+        if stopping is not None and stopping.is_set():
+            break  # the rest stay owed, for the next worker
         lease = _claim(message)
         if lease is None:
             continue  # another worker has it
@@ -136,11 +139,11 @@ def deliver_host_app(host_app_id, backoff_seconds):
     return attempted
 
 
-def _stream(app, host_app_id, backoff_seconds):
+def _stream(app, host_app_id, backoff_seconds, stopping=None):
     """Run one host app's delivery stream in its own thread and app context; return how many were attempted."""
     with app.app_context():
         try:
-            return deliver_host_app(host_app_id, backoff_seconds)
+            return deliver_host_app(host_app_id, backoff_seconds, stopping)
         except Exception:
             log.exception("delivering %s's callbacks failed; retrying on the next round", host_app_id)
             db.session.rollback()
@@ -184,7 +187,7 @@ def start_worker(app):
                     db.session.remove()
             for host_app_id in set(due) - running:
                 running.add(host_app_id)
-                future = pool.submit(_stream, app, host_app_id, app.config["OUTBOX_BACKOFF_SECONDS"])
+                future = pool.submit(_stream, app, host_app_id, app.config["OUTBOX_BACKOFF_SECONDS"], stopping)
                 future.add_done_callback(lambda _, host_app_id=host_app_id: running.discard(host_app_id))
 
     thread = threading.Thread(target=run, name="bff-outbox", daemon=True)
@@ -198,4 +201,4 @@ def stop_worker(app):
     if stopping:
         stopping.set()
         thread.join()
-        pool.shutdown()
+        pool.shutdown(cancel_futures=True)

@@ -246,17 +246,20 @@ def free_port():
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def two_bffs(make_bff, tmp_path, serve_wsgi, eventually):
-    """Two `osigu-widgets serve` processes on one SQLite database, with two host apps whose callbacks a
-    CountingReceiver counts; yields an app on that database, the receiver and the processes' log files."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_bffs(request, make_bff, tmp_path, serve_wsgi, eventually):
+    """Two `osigu-widgets serve` processes on one database (SQLite, then PostgreSQL), with two host apps whose
+    callbacks a CountingReceiver counts; yields an app on that database, the receiver and the processes' logs."""
     receiver = CountingReceiver()
     url = serve_wsgi(receiver.app) + "/callbacks"
     apps = [{"id": name, "api_key": f"{name}-api-key-0123456789", "origins": ["http://127.0.0.1:9001"],
              "callback_url": url, "callback_secret": CALLBACK_SECRET} for name in ("his-1", "his-2")]
-    app = make_bff(environ={"OSIGU_ENV": "local", "BFF_HOST_APPS": json.dumps(apps)})  # creates the tables
+    database = (f"sqlite:///{tmp_path / 'bff.sqlite3'}" if request.param == "sqlite"
+                else request.getfixturevalue("postgres_database"))
+    app = make_bff(environ={"OSIGU_ENV": "local", "BFF_HOST_APPS": json.dumps(apps)},
+                   SQLALCHEMY_DATABASE_URI=database)  # creates the tables before both processes start
     environ = {"OSIGU_ENV": "local", "BFF_HOST_APPS": json.dumps(apps), "BFF_SECRET_KEY": "two-bffs",
-               "BFF_DATABASE_URL": f"sqlite:///{tmp_path / 'bff.sqlite3'}"}
+               "BFF_DATABASE_URL": database}
     processes, logs = [], [tmp_path / "bff-1.log", tmp_path / "bff-2.log"]
     for log in logs:
         with open(log, "w") as output:
