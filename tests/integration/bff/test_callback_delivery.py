@@ -4,6 +4,7 @@ import collections
 import concurrent.futures
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -46,12 +47,8 @@ class DrippingEndpoint:
 
     def _drip(self, connection):
         with connection:
-            received = b""
-            while b"\r\n\r\n" not in received:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                received += chunk
+            if not self._read_request(connection):
+                return
             self.requests.release()
             for byte in ANSWER:
                 readable, _, _ = select.select([connection], [], [], self.interval)
@@ -61,6 +58,20 @@ class DrippingEndpoint:
                     self.cut.set()  # the BFF closed its side: it gave up on this answer
                     return
                 connection.sendall(bytes([byte]))
+
+    @staticmethod
+    def _read_request(connection):
+        """Read the whole request, body included (it may come in a later packet); False if the peer left."""
+        received = b""
+        while True:
+            head, separator, body = received.partition(b"\r\n\r\n")
+            length = re.search(rb"content-length:\s*(\d+)", head, re.IGNORECASE)
+            if separator and len(body) >= (int(length.group(1)) if length else 0):
+                return True
+            chunk = connection.recv(65536)
+            if not chunk:
+                return False
+            received += chunk
 
     def close(self):
         self.stopping.set()
