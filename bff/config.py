@@ -102,11 +102,9 @@ def _whsec_ok(secret, min_bytes):
 
 
 def _callback_url_problem(url, local):
-    """Why a callback URL is refused, or None. Outside local it must be https to a public host.
-
-    Names are not resolved here (DNS can change after start-up): literal addresses and localhost are
-    refused now, and the address actually connected to is checked at every delivery.
-    """
+    """Why a callback URL is refused, or None: outside local it must be https to a public host."""
+    # Names are not resolved here (DNS can change after start-up): literal addresses and localhost are
+    # refused now, and the address actually connected to is checked at every delivery (bff/delivery.py).
     if not isinstance(url, str):
         return "must be a URL"
     try:

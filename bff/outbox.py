@@ -36,8 +36,9 @@ def message_id(host_app_id, event_type, key):
 
 
 def enqueue(host_app_id, event_type, data, key):
-    """Owe the host app a callback for the event `key` names (an object id, an Osigu webhook-id); the caller
-    commits it with the change it reports. Owing it again (a race, a replay) is a no-op."""
+    """Owe the host app a callback, once per event; the caller commits it with the change it reports."""
+    # key names the event: the object it is about, or Osigu's webhook-id. Owing it again (a race, a
+    # replay) inserts nothing.
     insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
     identifier = message_id(host_app_id, event_type, key)
     db.session.execute(insert(OutboxMessage).values(
@@ -108,8 +109,7 @@ def _record(message, lease, error, backoff_seconds, gone=False):
 
 
 def deliver_host_app(host_app_id, backoff_seconds, stopping=None):
-    """Deliver one host app's due callbacks, oldest first, one at a time, until stopping is set; return how many
-    were attempted."""
+    """Deliver a host app's due callbacks, oldest first, one at a time, until stopping; return how many were tried."""
     # Plain rows, not ORM objects: nothing is lazily reloaded (holding a database connection) while the
     # host answers.
     due = db.session.execute(db.select(
