@@ -24,6 +24,7 @@ DEFAULTS = {
     "OUTBOX_WORKER": True,
     "OUTBOX_INTERVAL_SECONDS": 0.5,
     "OUTBOX_BACKOFF_SECONDS": 2.0,
+    "OUTBOX_DEADLINE_SECONDS": 20,  # a callback's whole exchange, however the host drips its answer
     "JSON_SORT_KEYS": False,
 }
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.exc import IntegrityError
 
 from . import contexts, host_apps
+from .bodies import request_json
 from .db import SessionObject, WidgetSession, aware, db, utcnow
 from .errors import ApiError
 from .i18n import valid_timezone
@@ -83,7 +84,7 @@ def create_session():
     """Create a short-lived widget session for one user of the calling host app (server to server)."""
     host_app = host_apps.authenticate()
     try:
-        body = NewSession.model_validate(request.get_json(silent=True) or {})
+        body = NewSession.model_validate(request_json())
         context = contexts.validate(body.widget, body.context)
     except ValidationError as error:
         raise _validation_error(error) from None

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from . import outbox
+from .bodies import request_json
 from .db import SessionObject, WebhookEvent, db
 from .errors import ApiError
 
@@ -27,11 +28,12 @@ def _verified_payload():
     if not all(headers.values()):
         raise ApiError(400, "BFF-WEBHOOK-HEADERS", "Missing Standard Webhooks headers.")
     try:
-        return Webhook(secret).verify(request.get_data(), headers)
+        Webhook(secret).verify(request.get_data(), headers, json_parse=False)
     except WebhookVerificationError:
         raise ApiError(401, "BFF-WEBHOOK-SIGNATURE", "The webhook signature is invalid or too old.") from None
     except (ValueError, binascii.Error):  # a malformed signature header raises these, not the above
         raise ApiError(400, "BFF-WEBHOOK-HEADERS", "Malformed Standard Webhooks headers.") from None
+    return request_json()
 
 
 def concerned_host_apps(data):
@@ -51,10 +53,10 @@ def receive():
     event_type = payload.get("type", "") if isinstance(payload, dict) else ""
     data = payload.get("data") if isinstance(payload, dict) and isinstance(payload.get("data"), dict) else {}
     concerned = concerned_host_apps(data)  # before adding: a duplicate must fail at commit, not in this query
-    db.session.add(WebhookEvent(id=webhook_id, event_type=event_type, payload=payload))
-    for host_app_id in concerned:
-        outbox.enqueue(host_app_id, f"osigu.{event_type}", data)
     try:
+        db.session.add(WebhookEvent(id=webhook_id, event_type=event_type, payload=payload))
+        for host_app_id in concerned:  # enqueue flushes: a duplicate may fail here already
+            outbox.enqueue(host_app_id, f"osigu.{event_type}", data, key=webhook_id)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -31,3 +31,15 @@ def test_the_ready_benchmark_mounts_the_widget_in_chromium():
                             timeout=300, check=True)
     assert "| diagnoses (patient looked up in Osigu) | cold |" in result.stdout
     assert "| patient (no lookup) | warm |" in result.stdout
+
+
+def test_the_callback_benchmark_runs_the_previous_and_the_current_outbox():
+    script = Path(__file__).parents[2] / "benchmarks" / "callback_delivery.py"
+    result = subprocess.run([sys.executable, str(script), "--callbacks", "8", "--host-apps", "2", "--work-ms", "0"],
+                            capture_output=True, text=True, timeout=300, check=True)
+    rows = {line.split(" | ")[0]: line.rstrip(" |").split(" | ")[-1] for line in result.stdout.splitlines()
+            if line.startswith(("| previous", "| current"))}
+    # Connections opened: one per callback before, one per host app now.
+    assert rows == {"| previous: one worker, in order, a new connection each": "8",
+                    "| current: a stream per host app, pooled connections": "2"}
+

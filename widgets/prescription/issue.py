@@ -98,7 +98,7 @@ def issue():
     current.outcome = {key: created[key] for key in ("prescription_id", "prescription_code", "status", "created_at")}
     if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
         outbox.enqueue(host_app().id, "widget.prescription.issued",
-                       current.outcome | {"user_id": g.widget_session.user["id"]})
+                       current.outcome | {"user_id": g.widget_session.user["id"]}, key=created["prescription_id"])
     return _done_with_success(current.outcome)
 
 

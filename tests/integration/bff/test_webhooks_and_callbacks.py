@@ -110,7 +110,7 @@ def test_a_callback_owed_before_a_restart_is_delivered_after_it(make_bff, serve_
 
 def test_a_removed_host_app_fails_its_callbacks_without_retrying_forever(bff_app):
     with bff_app.app_context():
-        outbox.enqueue("gone-app", "osigu.dispensing.completed", {"dispensation_id": "dsp_1"})
+        outbox.enqueue("gone-app", "osigu.dispensing.completed", {"dispensation_id": "dsp_1"}, key="msg_1")
         db.session.commit()
         outbox.deliver_due(0.05)
         assert db.session.scalars(db.select(OutboxMessage)).one().status == "FAILED"
