@@ -31,7 +31,8 @@ def test_a_deeply_nested_session_request_is_400(host, depth):
 
 
 def test_nesting_within_the_limit_is_read_as_usual(host):
-    context = {"notes": [[["a"]]]}
+    context = {"medications": [{"product_code": "MED-042",
+                                "posology": {"dose": 1, "unit": "tablet", "every_hours": 8, "duration_days": 3}}]}
     response = host.post("/v1/widget-sessions", json=SESSION | {"context": context})
     assert response.status_code == 201
 
