@@ -16,9 +16,12 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 
+from bff.cli import main
 from simulator.db import db
 from simulator.models import Provider, ProviderProduct
 
@@ -90,16 +93,31 @@ class Sync:
     def write(self, lines):
         self.codes.write_text("\n".join(lines) + "\n")
 
+    def arguments(self, args):
+        # The simulator's limit in these tests is 1000 a second: the default 50 a minute would only be slow.
+        return [str(self.codes), "--report", str(self.report), "--rate", "1000 per 1 second", *args]
+
     def command(self, args):
-        return [*CLI, str(self.codes), "--report", str(self.report), *args]
+        return [*CLI, *self.arguments(args)]
 
     def run(self, *args, input=None, env=None):
-        """Run to the end; return (exit status, output, report rows)."""
+        """Run to the end in a process of its own; return (exit status, output, report rows)."""
         done = subprocess.run(self.command(args), capture_output=True, text=True, input=input, timeout=120,
                               env=self.environment | (env or {}), cwd=self.folder)
-        with self.report.open() as saved:
-            rows = list(csv.DictReader(saved))
-        return done.returncode, done.stdout + done.stderr, rows
+        return done.returncode, done.stdout + done.stderr, self.report_rows()
+
+    def invoke(self, *args, input=None, env=None):
+        """Run to the end in this process (click's runner), where a process of its own would add nothing."""
+        done = CliRunner().invoke(main, ["products", "sync", *self.arguments(args)], input=input,
+                                  env=self.environment | (env or {}))
+        return done.exit_code, done.output, self.report_rows()
+
+    def report_rows(self):
+        rows = []
+        if self.report.exists():
+            with self.report.open() as saved:
+                rows = list(csv.DictReader(saved))
+        return rows
 
     def start(self, *args, env=None, **popen):
         process = subprocess.Popen(self.command(args), env=env or self.environment, cwd=self.folder, **popen)
@@ -187,7 +205,7 @@ def test_the_limiter_keeps_every_window_within_the_rate_and_meets_no_429(sync, e
     host_apps = [{"id": "pharmacy-north", "api_key": "pharmacy-north-api-key", "origins": ["https://north.example"],
                   "osigu_client_id": "demo-pharmacy", "osigu_client_secret": "demo-pharmacy-secret"}]
     sync.write(NEW_FOR_PHARMACY[:60])
-    status, output, report = sync.run("--rate", "20 per 1 second", "--host-app", "pharmacy-north", env={
+    status, output, report = sync.invoke("--rate", "20 per 1 second", "--host-app", "pharmacy-north", env={
         "OSIGU_CLIENT_ID": "demo-hospital", "OSIGU_CLIENT_SECRET": "demo-hospital-secret",
         "BFF_HOST_APPS": json.dumps(host_apps)})
 
@@ -204,7 +222,7 @@ def test_the_limiter_keeps_every_window_within_the_rate_and_meets_no_429(sync, e
 @pytest.mark.parametrize("simulator_config", [{"PROVIDER_PRODUCTS_RATE_LIMIT": "10 per 1 second"}])
 def test_a_rate_above_the_limit_meets_429s_waits_them_out_and_ends_right(sync, requests_log, simulator_app):
     sync.write(NEW_FOR_PHARMACY[:25])
-    status, output, report = sync.run("--rate", "25 per 1 second")
+    status, output, report = sync.invoke("--rate", "25 per 1 second")
 
     assert status == 0, output
     assert outcomes(report) == {"registered": 25}
@@ -259,3 +277,51 @@ def test_progress_on_a_terminal_is_a_live_bar_with_rate_and_eta(sync, environmen
     screen = screen.decode()
     assert "\x1b[" in screen and "━" in screen and "/min" in screen and "ETA" in screen
     assert "20/20" in screen and "Registering: " not in screen
+
+
+def keep_only(simulator_app, slug, codes):
+    """Arrange a provider whose registrations are exactly codes (the others removed, as a DELETE would)."""
+    with simulator_app.app_context():
+        for registration in db.session.scalars(db.select(ProviderProduct).join(Provider).where(
+                Provider.slug == slug, ProviderProduct.removed_at.is_(None))):
+            if registration.product_code not in codes:
+                registration.removed_at = datetime.now(UTC)
+        db.session.commit()
+
+
+def test_a_dry_run_checks_file_and_catalogue_and_changes_nothing(sync, requests_log, simulator_app):
+    keep_only(simulator_app, "farmacia-demo", {"MED-001", "MED-002", "MED-003"})
+    sync.write(["product_code", "MED-001", "LAB-001", "ZZZ-404", "MED-001"])
+    status, output, report = sync.invoke("--dry-run", "--prune")
+
+    assert status == 1, output  # ZZZ-404 is not in Osigu's catalogue
+    assert {(r["product_code"], r["outcome"]) for r in report} == {
+        ("MED-001", "already_registered"), ("LAB-001", "would_register"), ("ZZZ-404", "unknown"),
+        ("MED-002", "would_remove"), ("MED-003", "would_remove")}
+    assert {e["method"] for e in requests_log.entries} == {"GET"}
+    assert registered(simulator_app, "farmacia-demo") == {"MED-001", "MED-002", "MED-003"}
+
+
+def test_prune_asks_first_then_removes_only_what_the_file_does_not_name(sync, requests_log, simulator_app):
+    keep_only(simulator_app, "farmacia-demo", {"MED-001", "MED-002", "MED-003"})
+    sync.write(["MED-001", "LAB-001"])
+    status, output, _ = sync.invoke("--prune", input="n\n")
+    assert status == 0, output
+    assert "Remove these 2 products" in output and "Nothing removed." in output
+    assert registered(simulator_app, "farmacia-demo") == {"MED-001", "MED-002", "MED-003", "LAB-001"}
+
+    status, output, report = sync.invoke("--prune", "--yes")
+    assert status == 0, output
+    assert {(r["product_code"], r["outcome"]) for r in report} == {
+        ("MED-001", "already_registered"), ("LAB-001", "already_registered"),
+        ("MED-002", "removed"), ("MED-003", "removed")}
+    assert sorted(e["path"] for e in requests_log.entries if e["method"] == "DELETE") == [
+        f"{PROVIDER_PRODUCTS}/MED-002", f"{PROVIDER_PRODUCTS}/MED-003"]
+    assert registered(simulator_app, "farmacia-demo") == {"MED-001", "LAB-001"}
+
+
+def test_refused_credentials_stop_the_run_before_any_code_is_sent(sync, requests_log):
+    sync.write(["MED-001"])
+    status, output, _ = sync.invoke(env={"OSIGU_CLIENT_SECRET": "wrong"})
+    assert status == 1 and "Osigu refused the BFF's credentials" in output and "Traceback" not in output
+    assert requests_log.entries == []
