@@ -9,6 +9,7 @@ from rich.console import Console
 
 from . import config as settings
 from .host_apps import osigu_credentials
+from .products_report import Report, progress, summary_table
 from .products_sync import (
     Journal,
     Registrar,
@@ -22,7 +23,6 @@ from .products_sync import (
     run_concurrently,
 )
 from .rate_limit import RateLimiter
-from .sync_report import Report, progress, summary_table
 from .upstream import UpstreamClient, UpstreamError
 
 SHOWN_BAD_ROWS = 20
@@ -111,7 +111,7 @@ def sync(file, host_app_id, concurrency, rate, report, journal, resume, dry_run,
                                                   journal or Path(f"{file}.journal"), resume, concurrency, outcomes)
         if prune and finished:
             finished = prune_others(console, client, limiter, found.rows, concurrency, dry_run, yes, outcomes)
-    except SyncError as error:
+    except (SyncError, UpstreamError) as error:  # refused credentials, another tenant's journal, Osigu down
         raise click.ClickException(str(error)) from None
     finally:
         outcomes.close()

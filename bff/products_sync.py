@@ -31,8 +31,9 @@ CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 DELIMITERS = ",;\t"
 ALREADY_REGISTERED = "071-102"
 SUCCESS = frozenset({"registered", "already_registered"})
-MAX_ATTEMPTS = 8  # per code, counting resends after a 429, a 5xx or a lost connection
-MAX_RETRY_AFTER = 300.0
+MAX_ATTEMPTS = 4  # per code, after a 5xx or a lost connection
+MAX_RATE_LIMITED = 20  # per code, 429s waited out (the limiter makes even one rare)
+MIN_RETRY_AFTER, MAX_RETRY_AFTER = 1.0, 300.0
 REPORT_COLUMNS = ("line", "product_code", "outcome", "status", "error_code", "message")
 
 
@@ -181,7 +182,10 @@ class Journal:
 
 
 def retry_after_seconds(value, attempt):
-    """Seconds to wait: Osigu's Retry-After (seconds or an HTTP date), else a short exponential backoff."""
+    """Seconds to wait: Osigu's Retry-After (seconds or an HTTP date), else a short exponential backoff.
+
+    At least a second: Retry-After counts whole seconds, so "0" means "less than one", not "now".
+    """
     seconds = None
     if value:
         try:
@@ -189,7 +193,7 @@ def retry_after_seconds(value, attempt):
         except ValueError:
             moment = email.utils.parsedate_to_datetime(value) if email.utils.parsedate(value) else None
             seconds = moment and moment.timestamp() - time.time()
-    return min(max(seconds if seconds is not None else 2.0 ** attempt, 0.0), MAX_RETRY_AFTER)
+    return min(max(seconds if seconds is not None else 2.0 ** attempt, MIN_RETRY_AFTER), MAX_RETRY_AFTER)
 
 
 def outcome_of(row, error):
@@ -208,6 +212,7 @@ class Registrar:
     def __init__(self, client, limiter, journal):
         self.client, self.limiter, self.journal = client, limiter, journal
         self.rate_limited = 0  # 429s Osigu answered, each waited out and resent
+        self._count_lock = threading.Lock()
 
     def register(self, row):
         key = self.journal.keys.get(row.code) or str(uuid.uuid4())
@@ -217,7 +222,8 @@ class Registrar:
         return result
 
     def _send(self, row, key):
-        for attempt in range(MAX_ATTEMPTS):
+        failures = limited = 0
+        while True:
             with self.limiter:
                 try:
                     self.client.request("POST", PROVIDER_PRODUCTS, json={"product_code": row.code},
@@ -225,12 +231,16 @@ class Registrar:
                     return Result(row.line, row.code, "registered", 201)
                 except UpstreamError as error:
                     last = error
-            if not last.retryable:
+            if last.status == 429:
+                with self._count_lock:
+                    self.rate_limited += 1
+                limited += 1
+            else:
+                failures += 1
+            if not last.retryable or failures == MAX_ATTEMPTS or limited == MAX_RATE_LIMITED:
                 return outcome_of(row, last)
-            self.rate_limited += last.status == 429
             # Every worker would meet the same answer: the whole run waits, not just this request.
-            self.limiter.pause(retry_after_seconds(last.retry_after, attempt))
-        return outcome_of(row, last)
+            self.limiter.pause(retry_after_seconds(last.retry_after, failures))
 
 
 def run_concurrently(work, items, concurrency, limiter, on_result):

@@ -28,3 +28,12 @@ def test_the_ready_benchmark_mounts_the_widget_in_chromium():
                             timeout=300, check=True)
     assert "| diagnoses (patient looked up in Osigu) | cold |" in result.stdout
     assert "| patient (no lookup) | warm |" in result.stdout and "`static/vendor/htmx-2.0.11.min.js`" in result.stdout
+
+
+def test_the_products_sync_benchmark_runs_both_clients_at_both_latencies():
+    script = Path(__file__).parents[2] / "benchmarks" / "products_sync.py"
+    result = subprocess.run([sys.executable, str(script), "--codes", "10", "--scale", "60"], capture_output=True,
+                            text=True, timeout=300, check=True)
+    for latency in ("300 ms", "2000 ms"):
+        assert f"| {latency} | naive sequential loop |" in result.stdout
+        assert f"| {latency} | products sync (8 concurrent) |" in result.stdout
