@@ -216,7 +216,6 @@ class Registrar:
 
     def register(self, row):
         key = self.journal.keys.get(row.code) or str(uuid.uuid4())
-        self.journal.sending(row.code, key)
         result = self._send(row, key)
         self.journal.ended(result)
         return result
@@ -225,6 +224,8 @@ class Registrar:
         failures = limited = 0
         while True:
             with self.limiter:
+                if not failures + limited:
+                    self.journal.sending(row.code, key)  # once its turn has come, just before it goes
                 try:
                     self.client.request("POST", PROVIDER_PRODUCTS, json={"product_code": row.code},
                                         idempotency_key=key)

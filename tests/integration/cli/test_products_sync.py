@@ -257,6 +257,21 @@ def test_killed_mid_run_it_resumes_without_resending_what_succeeded(sync, reques
     assert sorted(e["code"] for e in requests_log.posts() if e["status"] == 201) == sorted(NEW_FOR_PHARMACY[:60])
 
 
+def test_ctrl_c_lets_the_requests_in_flight_end_records_them_and_says_how_to_resume(sync, eventually):
+    sync.write(NEW_FOR_PHARMACY[:40])
+    process = sync.start("--rate", "10 per 1 second", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    eventually(lambda: len(sync.journal_outcomes()) >= 3, timeout=30)
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=30)[0]
+
+    assert process.returncode == 130, output
+    assert "Interrupted: run the same command with --resume to continue." in output and "Traceback" not in output
+    journal = [json.loads(line) for line in sync.journal.read_text().splitlines()]
+    sent = {r["product_code"] for r in journal if "key" in r}
+    assert sent == set(sync.journal_outcomes())  # nothing left in flight without its answer recorded
+    assert {r["product_code"] for r in sync.report_rows()} == sent and len(sent) < 40
+
+
 def test_progress_on_a_terminal_is_a_live_bar_with_rate_and_eta(sync, environment):
     sync.write(NEW_FOR_PHARMACY[:20])
     controller, terminal = pty.openpty()
