@@ -1,9 +1,11 @@
-"""`osigu-widgets products sync` in its own process, against the simulator over real HTTP.
+"""`osigu-widgets products sync` against the simulator over real HTTP.
 
-The simulator sits behind a WSGI layer that records every provider-product request as it arrives,
-so what the sync sent (and when, and with which idempotency key) is counted where Osigu counts it.
-Rate limits are scaled down to seconds ("20 per 1 second") so the windows pass quickly; the limiter
-runs the same code for "50/minute".
+The 1,000 codes, the kill and Ctrl-C, and the terminal run the command in its own process; the
+checks of outcomes and windows run it through click's runner. The simulator sits behind a WSGI
+layer that records every provider-product request as it arrives, so what the sync sent (and when,
+with which idempotency key and token) is counted where Osigu counts it. Rate limits are scaled
+down to seconds ("20 per 1 second") so windows pass quickly; the limiter runs the same code for
+"50/minute".
 """
 
 import csv
