@@ -42,22 +42,25 @@ class PlainProgress:
 
     def __init__(self, console, total, label):
         self.console, self.total, self.label = console, total, label
-        self.done, self.started = 0, time.monotonic()
-        self._next_count, self._next_time = 0, self.started
+        self.done, self.first_done_at = 0, None
+        self._next_count, self._next_time = 0, time.monotonic()
         self.advance(0)
 
     def advance(self, step=1):
         self.done += step
         now = time.monotonic()
+        if self.done and self.first_done_at is None:
+            self.first_done_at = now
         if self.done < self.total and self.done < self._next_count and now < self._next_time:
             return
         self._next_count = self.done + max(self.total // 10, 1)
         self._next_time = now + PLAIN_LINE_EVERY_SECONDS
-        elapsed = now - self.started
-        speed = self.done / elapsed if self.done and elapsed else 0
-        eta = clock((self.total - self.done) / speed) if speed else "-"
+        # Measured from the first answer, so the first request's own latency does not count as throughput.
+        elapsed = now - (self.first_done_at or now)
+        speed = (self.done - 1) / elapsed if elapsed else 0
+        rate, eta = (f"{speed * 60:.1f}/min", clock((self.total - self.done) / speed)) if speed else ("-/min", "-")
         percent = 100 * self.done // self.total if self.total else 100
-        self.console.print(f"{self.label}: {self.done}/{self.total} ({percent}%)  {speed * 60:.1f}/min  ETA {eta}",
+        self.console.print(f"{self.label}: {self.done}/{self.total} ({percent}%)  {rate}  ETA {eta}",
                            markup=False, highlight=False, soft_wrap=True)
 
 
