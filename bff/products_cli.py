@@ -47,6 +47,9 @@ def upstream_from_environment(host_app_id):
         if host_app is None:
             raise click.ClickException(f"No host app {host_app_id!r} in BFF_HOST_APPS.")
     client_id, secret = osigu_credentials(host_app, config)
+    if not client_id:
+        raise click.ClickException("No Osigu credentials: set OSIGU_CLIENT_ID and OSIGU_CLIENT_SECRET, or pass "
+                                   "--host-app with the id of a host app that has its own.")
     return UpstreamClient(config["OSIGU_BASE_URL"], client_id, secret), client_id
 
 

@@ -108,7 +108,8 @@ def _cells(text):
 
 def read_codes(path):
     """Read a file of product codes: each good code once (at its first line), each bad row with its line."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    # Undecodable bytes (a Latin-1 export) become U+FFFD: other columns are ignored, a code with one is malformed.
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
         text = handle.read()
     found, seen = CodeFile([], []), set()
     try:

@@ -40,6 +40,13 @@ def test_a_csv_without_a_product_code_column_is_one_bad_row(tmp_path):
         (3, "a CSV needs a product_code column")]
 
 
+def test_a_latin1_export_still_gives_its_codes(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_bytes("product_code;name\nMED-001;Paracetamol niño\nMED-0Ñ2;x\n".encode("latin-1"))
+    found = read_codes(path)
+    assert [row.code for row in found.rows] == ["MED-001"] and [bad.line for bad in found.bad_rows] == [3]
+
+
 def test_a_header_alone_or_an_empty_file_has_no_codes(tmp_path):
     assert read(tmp_path, "product_code\n").rows == [] and read(tmp_path, "\n \n").bad_rows == []
 
