@@ -14,6 +14,7 @@ import requests
 import waitress
 
 from .config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, LOCAL_DEFAULTS, demo_host_apps, origin_ok
+from .products_cli import products
 
 COMMAND_GROUP = "osigu_widgets.commands"
 READY_TIMEOUT_SECONDS = 30
@@ -147,6 +148,8 @@ def demo(simulator_port, bff_port, host_port, allowed_origins):
         for child in children:
             child.wait()
 
+
+main.add_command(products)
 
 if __name__ == "__main__":
     main()

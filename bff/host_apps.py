@@ -34,11 +34,17 @@ def authenticate():
     return found
 
 
+def osigu_credentials(host_app, config):
+    """(client_id, client_secret) a host app acts with in Osigu: its own, or else the BFF's."""
+    if host_app and host_app.osigu_client_id:
+        return host_app.osigu_client_id, host_app.osigu_client_secret
+    return config["OSIGU_CLIENT_ID"], config["OSIGU_CLIENT_SECRET"]
+
+
 def upstream_for(host_app):
     """The Osigu client for a host app's credentials (its own, or the BFF's), one per tenant per process."""
     config = current_app.config
-    client_id = host_app.osigu_client_id or config["OSIGU_CLIENT_ID"]
-    secret = host_app.osigu_client_secret or config["OSIGU_CLIENT_SECRET"]
+    client_id, secret = osigu_credentials(host_app, config)
     clients = current_app.extensions.setdefault("bff.upstream", {})
     if client_id not in clients:
         clients[client_id] = UpstreamClient(config["OSIGU_BASE_URL"], client_id, secret,

@@ -43,3 +43,11 @@ def test_the_callback_benchmark_runs_the_previous_and_the_current_outbox():
     assert rows == {"| previous: one worker, in order, a new connection each": "8",
                     "| current: a stream per host app, pooled connections": "2"}
 
+
+def test_the_products_sync_benchmark_runs_both_clients_at_both_latencies():
+    script = Path(__file__).parents[2] / "benchmarks" / "products_sync.py"
+    result = subprocess.run([sys.executable, str(script), "--codes", "10", "--scale", "60"], capture_output=True,
+                            text=True, timeout=300, check=True)
+    for latency in ("300 ms", "2000 ms"):
+        assert f"| {latency} | naive sequential loop |" in result.stdout
+        assert f"| {latency} | products sync (8 concurrent) |" in result.stdout
