@@ -9,10 +9,9 @@ from typing import Literal
 from flask import Blueprint, current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.exc import IntegrityError
 
 from . import host_apps
-from .db import SessionObject, WidgetSession, aware, db, utcnow
+from .db import WidgetSession, aware, db, utcnow
 from .errors import ApiError
 
 bp = Blueprint("sessions", __name__)
@@ -131,28 +130,3 @@ def require_widget_session(widget):
 
     return decorator
 
-
-def bind(kind, upstream_id):
-    """Record that the current session created (or was given) an upstream object; the caller commits."""
-    if _owner(kind, upstream_id) == g.widget_session.id:
-        return  # a replayed request binding what this session already owns
-    db.session.add(SessionObject(session_id=g.widget_session.id, host_app_id=g.widget_session.host_app_id,
-                                 kind=kind, upstream_id=upstream_id))
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        if _owner(kind, upstream_id) == g.widget_session.id:
-            return  # a concurrent replay of this session's own request bound it first
-        raise ApiError(409, "BFF-409", "This object already belongs to another widget session.") from None
-
-
-def require_own(kind, upstream_id):
-    """Refuse (404, as if it did not exist) an upstream object the current session does not own."""
-    if _owner(kind, upstream_id) != g.widget_session.id:
-        raise ApiError(404, "BFF-404", "Not found.")
-
-
-def _owner(kind, upstream_id):
-    """Return the id of the session that owns an upstream object, or None."""
-    return db.session.scalar(db.select(SessionObject.session_id).filter_by(kind=kind, upstream_id=upstream_id))

@@ -7,7 +7,7 @@ from flask import current_app, g, render_template, request
 from flask_babel import format_datetime
 from flask_htmx import make_response
 
-from bff import outbox, sessions
+from bff import outbox, ownership
 from bff.db import db
 from bff.upstream import UpstreamError
 
@@ -91,7 +91,7 @@ def issue():
     except UpstreamError as error:
         alert = upstream_alert(error)
         return render_review(422, alert)
-    sessions.bind("prescription", created["prescription_id"])
+    ownership.bind("prescription", created["prescription_id"])
     current.outcome = {key: created[key] for key in ("prescription_id", "prescription_code", "status", "created_at")}
     if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
         outbox.enqueue(host_app().id, "widget.prescription.issued",
@@ -113,7 +113,7 @@ def resend():
     outcome = draft().outcome
     if not outcome:
         return show("review")
-    sessions.require_own("prescription", outcome["prescription_id"])
+    ownership.require_own("prescription", outcome["prescription_id"])
     body = {"channel": "EMAIL"} | ({"email": request.form["email"].strip()} if request.form.get("email") else {})
     try:
         sent = upstream().request("POST", f"/ehr/v1/prescriptions/{outcome['prescription_id']}/resend", json=body,

@@ -8,7 +8,7 @@ import requests
 from flask import g
 from standardwebhooks.webhooks import Webhook
 
-from bff import outbox, sessions
+from bff import outbox, ownership, sessions
 from bff.db import OutboxMessage, WebhookEvent, db
 
 OSIGU_WEBHOOK_SECRET = "whsec_" + "b3NpZ3Utd2ViaG9vay1zZWNyZXQtZm9yLXRlc3RzLTE="
@@ -26,12 +26,12 @@ def test_the_bff_runs_on_postgres(bff_app, bff_url, new_session, callback_receiv
     token, other_token = new_session("dispensing"), new_session("dispensing")
     with bff_app.test_request_context():
         g.widget_session = sessions.load_session(token, "dispensing")
-        sessions.bind("dispensation", "dsp_pg")
+        ownership.bind("dispensation", "dsp_pg")
         db.session.commit()
-        sessions.bind("dispensation", "dsp_pg")  # a replayed request: already this session's
+        ownership.bind("dispensation", "dsp_pg")  # a replayed request: already this session's
         g.widget_session = sessions.load_session(other_token, "dispensing")
         with pytest.raises(Exception, match="already belongs"):
-            sessions.bind("dispensation", "dsp_pg")
+            ownership.bind("dispensation", "dsp_pg")
 
     body = json.dumps({"type": "dispensing.completed", "data": {"dispensation_id": "dsp_pg"}})
     now = datetime.now(UTC)
