@@ -25,7 +25,8 @@ def demo_host_apps(port=DEMO_HOST_PORT):
     shared = {"origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}"],
               "callback_url": f"http://127.0.0.1:{port}/osigu/callbacks", "callback_secret": DEMO_CALLBACK_SECRET}
     return [
-        {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], **shared},
+        # demo-his is the provider's own back office: provider-wide proxy calls (the README's curls) need admin.
+        {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], "admin": True, **shared},
         {"id": "demo-his-eu", "api_key": DEMO_API_KEYS["v1.1"], "prescription_version": "v1.1", **shared},
         {"id": "demo-his-es", "api_key": DEMO_API_KEYS["v2"], "prescription_version": "v2", **shared},
     ]
@@ -60,6 +61,7 @@ class HostApp:
     prescription_version: str = "v1"
     national_repository_id: str | None = None
     signing_key_file: str | None = None
+    admin: bool = False  # may make provider-wide calls through the proxy and reach every object
 
 
 def _origin_ok(origin):
@@ -81,7 +83,7 @@ def parse_host_apps(raw):
             raise ConfigError(f"{where} needs an 'id' and an 'api_key'.")
         unknown = set(item) - {"id", "api_key", "origins", "callback_url", "callback_secret",
                                "osigu_client_id", "osigu_client_secret", "prescription_version",
-                               "national_repository_id", "signing_key_file"}
+                               "national_repository_id", "signing_key_file", "admin"}
         if unknown:
             raise ConfigError(f"{where} has unknown fields: {', '.join(sorted(unknown))}.")
         origins = item.get("origins")
@@ -97,6 +99,8 @@ def parse_host_apps(raw):
             raise ConfigError(f"{where}: callback_url and callback_secret (whsec_...) go together.")
         if bool(item.get("osigu_client_id")) != bool(item.get("osigu_client_secret")):
             raise ConfigError(f"{where}: osigu_client_id and osigu_client_secret go together.")
+        if not isinstance(item.get("admin", False), bool):
+            raise ConfigError(f"{where}.admin must be true or false.")
         if item.get("prescription_version", "v1") not in PRESCRIPTION_VERSIONS:
             raise ConfigError(f"{where}.prescription_version must be one of {', '.join(PRESCRIPTION_VERSIONS)}.")
         apps.append(HostApp(
@@ -105,6 +109,7 @@ def parse_host_apps(raw):
             osigu_client_id=item.get("osigu_client_id"), osigu_client_secret=item.get("osigu_client_secret"),
             prescription_version=item.get("prescription_version", "v1"),
             national_repository_id=item.get("national_repository_id"), signing_key_file=item.get("signing_key_file"),
+            admin=item.get("admin", False),
         ))
     if len({app.id for app in apps}) != len(apps):
         raise ConfigError("BFF_HOST_APPS has two host apps with the same id.")

@@ -60,3 +60,13 @@ def test_a_host_app_may_bring_its_own_credentials_instead():
 def test_secrets_do_not_show_in_a_host_apps_repr():
     app = from_environment(SANDBOX)["HOST_APPS"][0]
     assert "k" * 20 not in repr(app)
+
+
+def test_admin_is_a_flag_a_host_app_opts_into():
+    admin = APP | {"id": "ops", "api_key": "o" * 20, "admin": True}
+    apps = from_environment(SANDBOX | {"BFF_HOST_APPS": json.dumps([APP, admin])})["HOST_APPS"]
+    assert [app.admin for app in apps] == [False, True]
+    with pytest.raises(ConfigError, match="admin must be true or false"):
+        from_environment(SANDBOX | {"BFF_HOST_APPS": json.dumps([APP | {"admin": "yes"}])})
+    # The demo's main host app is the provider's back office, so the README's provider-wide curls work.
+    assert [app.id for app in from_environment({})["HOST_APPS"] if app.admin] == ["demo-his"]
