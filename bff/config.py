@@ -125,6 +125,15 @@ def _seconds(environ, name, default):
     return int(raw)
 
 
+def _days(environ, name, default):
+    raw = environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+        raise ConfigError(f"{name} must be a whole number of days between 1 and 3650; got {raw!r}.")
+    return int(raw)
+
+
 def from_environment(environ=None):
     """Build the Flask config mapping from environment variables, applying local defaults."""
     environ = dict(os.environ if environ is None else environ)
@@ -146,6 +155,7 @@ def from_environment(environ=None):
         "SECRET_KEY": environ.get("BFF_SECRET_KEY") or secrets.token_hex(32),
         "HOST_APPS": parse_host_apps(environ.get("BFF_HOST_APPS") or "null"),
         "SESSION_TTL_SECONDS": _seconds(environ, "BFF_SESSION_TTL_SECONDS", 30 * 60),
+        "RETENTION_DAYS": _days(environ, "BFF_RETENTION_DAYS", 30),
         "OSIGU_NATIONAL_REPOSITORY_ID": environ.get("OSIGU_NATIONAL_REPOSITORY_ID"),
         "OSIGU_SIGNING_KEY_FILE": environ.get("OSIGU_SIGNING_KEY_FILE"),
     }

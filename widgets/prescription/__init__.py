@@ -7,9 +7,12 @@ bp = Blueprint("prescription", __name__, url_prefix="/widgets/prescription", tem
 
 def init_prescription(app):
     """Register the widget's steps and tell the shell where it starts."""
+    from bff import retention
     from widgets import register_start
 
     from . import diagnoses, issue, medications, patient  # noqa: F401  (they add their routes to bp)
+    from .flow import PrescriptionDraft
 
     app.register_blueprint(bp)
+    retention.register(app, PrescriptionDraft, "session_id")
     register_start(app, "prescription", "prescription.resume")

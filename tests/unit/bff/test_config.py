@@ -70,3 +70,11 @@ def test_admin_is_a_flag_a_host_app_opts_into():
         from_environment(SANDBOX | {"BFF_HOST_APPS": json.dumps([APP | {"admin": "yes"}])})
     # The demo's main host app is the provider's back office, so the README's provider-wide curls work.
     assert [app.id for app in from_environment({})["HOST_APPS"] if app.admin] == ["demo-his"]
+
+
+def test_the_retention_is_a_month_unless_set():
+    assert from_environment(SANDBOX)["RETENTION_DAYS"] == 30
+    assert from_environment(SANDBOX | {"BFF_RETENTION_DAYS": "365"})["RETENTION_DAYS"] == 365
+    for wrong in ("0", "forever", "-1"):
+        with pytest.raises(ConfigError, match="BFF_RETENTION_DAYS must be a whole number of days"):
+            from_environment(SANDBOX | {"BFF_RETENTION_DAYS": wrong})
