@@ -28,3 +28,11 @@ def test_the_ready_benchmark_mounts_the_widget_in_chromium():
                             timeout=300, check=True)
     assert "| diagnoses (patient looked up in Osigu) | cold |" in result.stdout
     assert "| patient (no lookup) | warm |" in result.stdout and "`static/vendor/htmx-2.0.11.min.js`" in result.stdout
+
+
+def test_the_storage_benchmark_measures_each_size_and_the_purge():
+    script = Path(__file__).parents[2] / "benchmarks" / "storage_growth.py"
+    result = subprocess.run([sys.executable, str(script), "--flows", "0,300", "--requests", "8"],
+                            capture_output=True, text=True, timeout=300, check=True)
+    assert "| 0 |" in result.stdout and "| 300 |" in result.stdout
+    assert "Purged what is older than 30 days: 300 widget sessions, 600 callbacks, 300 webhooks" in result.stdout
