@@ -96,6 +96,7 @@ def issue():
     if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
         outbox.enqueue(host_app().id, "widget.prescription.issued",
                        current.outcome | {"user_id": g.widget_session.user["id"]})
+    db.session.commit()  # the binding, outcome and callback before any further upstream call
     return _done_with_success(current.outcome)
 
 
