@@ -162,7 +162,7 @@ def _bind_answer(host_app, rule, upstream):
         for upstream_id in _values(body, field):
             if not ownership.bind_to_host_app(host_app.id, kind, upstream_id) and rule.access != OWN:
                 raise ApiError(409, "BFF-409", "This object belongs to another host app.")
-    db.session.commit()
+            db.session.commit()  # each on its own: a lost race on one (a rollback) keeps the others
     return content
 
 

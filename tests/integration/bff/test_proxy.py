@@ -90,6 +90,34 @@ def test_a_code_is_the_credential_and_the_dispensation_is_the_dispensers(host, p
                     headers=as_host("pms-b")).ok
 
 
+def test_what_completing_binds_follows_its_object(host):
+    """his-a pre-authorizes (its authorization code is its own to void); his-b dispenses the code the
+    patient brought, and the claim that dispensing files is his-b's."""
+    beneficiary = host.post("/v1/osigu/arc/v1/sponsors/acme-salud/beneficiaries/search",
+                            json={"employee_number": "EMP-00042", "date_of_birth": "1980-01-01"}).json()
+    created = host.post("/v1/osigu/arc/v1/preauthorizations", json={
+        "beneficiary_id": beneficiary["beneficiary_id"], "products": [{"product_code": "MED-001", "quantity": 21}]})
+    assert created.status_code == 201, created.text
+    base = f"/v1/osigu/arc/v1/preauthorizations/{created.json()['preauthorization_id']}"
+    assert host.get(base, headers=as_host("his-b")).status_code == 404
+    assert host.put(f"{base}/indications", json={"diagnoses": [{"diagnosis_code": "R51"}]}).ok
+    for document in created.json()["required_documents"]:
+        assert host.post(f"{base}/documents", data={"document_type": document["document_type"]},
+                         files={"file": ("order.pdf", b"%PDF-1.4\n", "application/pdf")}).status_code == 201
+    code = host.post(f"{base}/complete").json()["authorizations"][0]["authorization_code"]
+
+    assert host.post(f"/v1/osigu/arc/v1/authorizations/{code}/void", headers=as_host("his-b")).status_code == 404
+    assert host.get(f"/v1/osigu/arc/v1/authorizations/{code}", headers=as_host("his-b")).status_code == 200
+    dispensation = host.post("/v1/osigu/dispensing/v1/dispensations", json={"code": code},
+                             headers=as_host("his-b")).json()["dispensation_id"]
+    completed = host.post(f"/v1/osigu/dispensing/v1/dispensations/{dispensation}/complete", headers=as_host("his-b"))
+    claim = completed.json()["claim_id"]
+    assert host.get(f"/v1/osigu/arc/v1/claims/{claim}", headers=as_host("his-b")).status_code == 200
+    assert host.get(f"/v1/osigu/arc/v1/claims/{claim}").status_code == 404
+    # his-a's own code reaches Osigu, which refuses to void what was redeemed (his-b got 404 above).
+    assert host.post(f"/v1/osigu/arc/v1/authorizations/{code}/void").json()["error_code"] == "061-124"
+
+
 def test_a_prescription_a_widget_session_issued_belongs_to_its_host_app(host, bff_app, new_session, hospital):
     issued = hospital.post("/ehr/v1/prescriptions", json=PRESCRIPTION).json()["prescription_id"]
     with bff_app.test_request_context():
