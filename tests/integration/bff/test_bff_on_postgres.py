@@ -9,7 +9,7 @@ from flask import g
 from standardwebhooks.webhooks import Webhook
 
 from bff import outbox, ownership, sessions
-from bff.db import OutboxMessage, WebhookEvent, db
+from bff.db import OutboxMessage, SessionObject, WebhookEvent, db
 
 OSIGU_WEBHOOK_SECRET = "whsec_" + "b3NpZ3Utd2ViaG9vay1zZWNyZXQtZm9yLXRlc3RzLTE="
 
@@ -47,3 +47,14 @@ def test_the_bff_runs_on_postgres(bff_app, bff_url, new_session, callback_receiv
         assert db.session.scalars(db.select(OutboxMessage)).one().status == "DELIVERED"
     _, payload = callback_receiver.received.get(timeout=10)
     assert payload["data"]["dispensation_id"] == "dsp_pg"
+
+
+def test_an_object_created_through_the_proxy_is_bound_on_postgres(bff_app, host):
+    created = host.post("/v1/osigu/ehr/v1/prescriptions", json={
+        "patient_id": "pat_01HXE0000000000000000ANA01", "diagnoses": [{"diagnosis_code": "R51"}],
+        "medications": [{"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h"}]})
+    assert created.status_code == 201, created.text
+    assert host.get(f"/v1/osigu/ehr/v1/prescriptions/{created.json()['prescription_id']}").status_code == 200
+    with bff_app.app_context():
+        binding = db.session.scalars(db.select(SessionObject)).one()
+    assert (binding.host_app_id, binding.session_id) == ("his-a", None)  # no widget session: the host app's own
