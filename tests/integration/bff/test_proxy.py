@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import logging
 import socket
 from urllib.parse import urlsplit
 
@@ -188,6 +189,15 @@ def raw_request(base_url, target):
 def test_a_path_that_could_mean_something_else_upstream_is_refused(bff_url, target):
     status, body = raw_request(bff_url, target)
     assert status == 400 and json.loads(body)["error_code"] == "BFF-PROXY-PATH"
+
+
+def test_a_query_smuggled_into_the_path_stays_out_of_the_logs(bff_url, caplog):
+    caplog.set_level(logging.INFO)  # the level `osigu-widgets serve` logs at
+    status, _ = raw_request(bff_url, b"/v1/osigu/ehr/v1/patients%3Fdocument_number=1000000001")
+    assert status == 400
+    logs = [record for record in caplog.records if record.name.startswith("bff")]
+    assert any(record.name == "bff.access" for record in logs)
+    assert "1000000001" not in "\n".join(record.getMessage() + str(record.__dict__) for record in logs)
 
 
 def test_the_raw_request_helper_reaches_a_listed_call(bff_url):
