@@ -18,6 +18,7 @@ bp = Blueprint("webhooks", __name__)
 OBJECT_FIELDS = ("dispensation_id", "prescription_id", "preauthorization_id", "authorization_id",
                  "authorization_code", "claim_id", "settlement_id")
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+MAX_ID_LENGTH = 100  # bff_session_object.upstream_id
 
 
 def _verified_payload():
@@ -36,8 +37,9 @@ def _verified_payload():
 
 
 def object_ids(data):
-    """The upstream objects an event's data names."""
-    return sorted({data[field] for field in OBJECT_FIELDS if isinstance(data.get(field), str) and data[field]})
+    """The upstream objects an event's data names (ids of a sane size: nothing longer was ever bound)."""
+    return sorted({data[field] for field in OBJECT_FIELDS
+                   if isinstance(data.get(field), str) and 0 < len(data[field]) <= MAX_ID_LENGTH})
 
 
 def concerned_host_apps(upstream_ids):

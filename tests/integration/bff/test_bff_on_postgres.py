@@ -58,3 +58,9 @@ def test_an_object_created_through_the_proxy_is_bound_on_postgres(bff_app, host)
     with bff_app.app_context():
         binding = db.session.scalars(db.select(SessionObject)).one()
     assert (binding.host_app_id, binding.session_id) == ("his-a", None)  # no widget session: the host app's own
+
+
+def test_a_webhook_naming_an_oversized_id_is_stored_not_a_500(bff_app, send_webhook):
+    assert send_webhook("msg_long", "dispensing.completed", {"dispensation_id": "d" * 500}) == {"status": "accepted"}
+    with bff_app.app_context():
+        assert db.session.get(WebhookEvent, "msg_long") is not None
