@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from . import config as settings
-from . import outbox
+from . import outbox, retention
 from .db import db, init_db
 from .errors import register_error_handlers
 from .health import bp as health_bp
@@ -25,6 +25,8 @@ DEFAULTS = {
     "OUTBOX_INTERVAL_SECONDS": 0.5,
     "OUTBOX_BACKOFF_SECONDS": 2.0,
     "OUTBOX_DEADLINE_SECONDS": 20,  # a callback's whole exchange, however the host drips its answer
+    "RETENTION_WORKER": True,
+    "RETENTION_INTERVAL_SECONDS": 3600,
     "JSON_SORT_KEYS": False,
 }
 
@@ -55,4 +57,6 @@ def create_app(test_config=None):
         db.create_all()
     if app.config["OUTBOX_WORKER"]:
         outbox.start_worker(app)
+    if app.config["RETENTION_WORKER"]:
+        retention.start_purger(app)
     return app

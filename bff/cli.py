@@ -149,6 +149,23 @@ def demo(simulator_port, bff_port, host_port, allowed_origins):
             child.wait()
 
 
+@main.command()
+@click.option("--days", type=click.IntRange(1, 3650), help="Keep this many days instead of BFF_RETENTION_DAYS.")
+def purge(days):
+    """Delete what the retention no longer keeps now (serve also does it hourly), and say how much."""
+    from . import create_app, retention
+    from .config import ConfigError
+
+    try:
+        app = create_app({"OUTBOX_WORKER": False, "RETENTION_WORKER": False})
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    with app.app_context():
+        deleted = retention.purge(days)
+    kept = days or app.config["RETENTION_DAYS"]
+    click.echo(f"Purged what is older than {kept} days: {deleted['sessions']} widget sessions, "
+               f"{deleted['callbacks']} callbacks, {deleted['webhooks']} webhooks (ownership records are kept).")
+
 main.add_command(products)
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=()):
     shared = {"origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}", *extra_origins],
               "callback_url": f"http://127.0.0.1:{port}/osigu/callbacks", "callback_secret": DEMO_CALLBACK_SECRET}
     return [
-        {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], **shared},
+        # demo-his is the provider's own back office: provider-wide proxy calls (the README's curls) need admin.
+        {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], "admin": True, **shared},
         {"id": "demo-his-eu", "api_key": DEMO_API_KEYS["v1.1"], "prescription_version": "v1.1", **shared},
         {"id": "demo-his-es", "api_key": DEMO_API_KEYS["v2"], "prescription_version": "v2", **shared},
     ]
@@ -66,6 +67,7 @@ class HostApp:
     prescription_version: str = "v1"
     national_repository_id: str | None = None
     signing_key_file: str | None = None
+    admin: bool = False  # may make provider-wide calls through the proxy and reach every object
 
 
 def origin_ok(origin):
@@ -146,7 +148,7 @@ def parse_host_apps(raw, local=True):
             raise ConfigError(f"{where} needs an 'id' and an 'api_key'.")
         unknown = set(item) - {"id", "api_key", "origins", "callback_url", "callback_secret",
                                "osigu_client_id", "osigu_client_secret", "prescription_version",
-                               "national_repository_id", "signing_key_file"}
+                               "national_repository_id", "signing_key_file", "admin"}
         if unknown:
             raise ConfigError(f"{where} has unknown fields: {', '.join(sorted(unknown))}.")
         origins = item.get("origins")
@@ -172,6 +174,8 @@ def parse_host_apps(raw, local=True):
                                   f"{MIN_WEBHOOK_SECRET_BYTES}+ random bytes (Standard Webhooks).")
         if bool(item.get("osigu_client_id")) != bool(item.get("osigu_client_secret")):
             raise ConfigError(f"{where}: osigu_client_id and osigu_client_secret go together.")
+        if not isinstance(item.get("admin", False), bool):
+            raise ConfigError(f"{where}.admin must be true or false.")
         if item.get("prescription_version", "v1") not in PRESCRIPTION_VERSIONS:
             raise ConfigError(f"{where}.prescription_version must be one of {', '.join(PRESCRIPTION_VERSIONS)}.")
         apps.append(HostApp(
@@ -180,6 +184,7 @@ def parse_host_apps(raw, local=True):
             osigu_client_id=item.get("osigu_client_id"), osigu_client_secret=item.get("osigu_client_secret"),
             prescription_version=item.get("prescription_version", "v1"),
             national_repository_id=item.get("national_repository_id"), signing_key_file=item.get("signing_key_file"),
+            admin=item.get("admin", False),
         ))
     if len({app.id for app in apps}) != len(apps):
         raise ConfigError("BFF_HOST_APPS has two host apps with the same id.")
@@ -192,6 +197,15 @@ def _seconds(environ, name, default):
         return default
     if not raw.isdigit() or not 60 <= int(raw) <= 24 * 3600:
         raise ConfigError(f"{name} must be a whole number of seconds between 60 and 86400; got {raw!r}.")
+    return int(raw)
+
+
+def _days(environ, name, default):
+    raw = environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+        raise ConfigError(f"{name} must be a whole number of days between 1 and 3650; got {raw!r}.")
     return int(raw)
 
 
@@ -222,6 +236,7 @@ def from_environment(environ=None):
         "SESSION_MAX_SECONDS": _seconds(environ, "BFF_SESSION_MAX_SECONDS", 12 * 3600),
         # How long after it expired a session's token still proves that a renewed session continues its work.
         "SESSION_RENEWAL_GRACE_SECONDS": _seconds(environ, "BFF_SESSION_RENEWAL_GRACE_SECONDS", 2 * 3600),
+        "RETENTION_DAYS": _days(environ, "BFF_RETENTION_DAYS", 30),
         "OSIGU_NATIONAL_REPOSITORY_ID": environ.get("OSIGU_NATIONAL_REPOSITORY_ID"),
         "OSIGU_SIGNING_KEY_FILE": environ.get("OSIGU_SIGNING_KEY_FILE"),
         # Outside local a callback may only reach a public address, whatever its name resolves to.

@@ -9,7 +9,6 @@ from typing import Literal
 from flask import Blueprint, current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.exc import IntegrityError
 
 from . import contexts, host_apps
 from .bodies import request_json
@@ -221,35 +220,3 @@ def require_widget_session(widget):
 
     return decorator
 
-
-def bind(kind, upstream_id):
-    """Record that the current session created (or was given) an upstream object; the caller commits."""
-    if _owns(_owner(kind, upstream_id)):
-        return  # a replayed request binding what this session (or the one it took over from) already owns
-    db.session.add(SessionObject(session_id=g.widget_session.id, host_app_id=g.widget_session.host_app_id,
-                                 kind=kind, upstream_id=upstream_id))
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        if _owns(_owner(kind, upstream_id)):
-            return  # a concurrent replay of this session's own request bound it first
-        raise ApiError(409, "BFF-409", "This object already belongs to another widget session.") from None
-
-
-def require_own(kind, upstream_id):
-    """Refuse (404, as if it did not exist) an upstream object the current session does not own."""
-    if not _owns(_owner(kind, upstream_id)):
-        raise ApiError(404, "BFF-404", "Not found.")
-
-
-def _owner(kind, upstream_id):
-    """Return the id of the session that owns an upstream object, or None."""
-    return db.session.scalar(db.select(SessionObject.session_id).filter_by(kind=kind, upstream_id=upstream_id))
-
-
-def _owns(owner_id):
-    """Whether the current session is owner_id, or carries on its work (an answer that came back after a renewal)."""
-    session = g.widget_session
-    return owner_id is not None and (owner_id == session.id or db.session.scalar(
-        db.select(WidgetSession.flow_id).filter_by(id=owner_id)) == session.flow_id)

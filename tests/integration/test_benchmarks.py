@@ -51,3 +51,11 @@ def test_the_products_sync_benchmark_runs_both_clients_at_both_latencies():
     for latency in ("300 ms", "2000 ms"):
         assert f"| {latency} | naive sequential loop |" in result.stdout
         assert f"| {latency} | products sync (8 concurrent) |" in result.stdout
+
+
+def test_the_storage_benchmark_measures_each_size_and_the_purge():
+    script = Path(__file__).parents[2] / "benchmarks" / "storage_growth.py"
+    result = subprocess.run([sys.executable, str(script), "--flows", "0,300", "--requests", "8"],
+                            capture_output=True, text=True, timeout=300, check=True)
+    assert "| 0 |" in result.stdout and "| 300 |" in result.stdout
+    assert "Purged what is older than 30 days: 300 widget sessions, 600 callbacks, 300 webhooks" in result.stdout

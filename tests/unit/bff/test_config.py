@@ -146,3 +146,19 @@ def test_local_allows_a_callback_on_this_machine_but_no_other_scheme():
 ])
 def test_public_addresses(address, public):
     assert is_public_address(address) is public
+def test_admin_is_a_flag_a_host_app_opts_into():
+    admin = APP | {"id": "ops", "api_key": "o" * 20, "admin": True}
+    apps = from_environment(SANDBOX | {"BFF_HOST_APPS": json.dumps([APP, admin])})["HOST_APPS"]
+    assert [app.admin for app in apps] == [False, True]
+    with pytest.raises(ConfigError, match="admin must be true or false"):
+        from_environment(SANDBOX | {"BFF_HOST_APPS": json.dumps([APP | {"admin": "yes"}])})
+    # The demo's main host app is the provider's back office, so the README's provider-wide curls work.
+    assert [app.id for app in from_environment({})["HOST_APPS"] if app.admin] == ["demo-his"]
+
+
+def test_the_retention_is_a_month_unless_set():
+    assert from_environment(SANDBOX)["RETENTION_DAYS"] == 30
+    assert from_environment(SANDBOX | {"BFF_RETENTION_DAYS": "365"})["RETENTION_DAYS"] == 365
+    for wrong in ("0", "forever", "-1"):
+        with pytest.raises(ConfigError, match="BFF_RETENTION_DAYS must be a whole number of days"):
+            from_environment(SANDBOX | {"BFF_RETENTION_DAYS": wrong})
