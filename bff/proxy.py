@@ -2,8 +2,9 @@
 
 from flask import Blueprint, Response, current_app, request
 
-from . import host_apps
+from . import host_apps, provider_products
 from .errors import ApiError
+from .upstream import passthrough
 
 bp = Blueprint("proxy", __name__, url_prefix="/v1/osigu")
 
@@ -33,12 +34,14 @@ def forward(path):
         data=request.get_data() or None, headers=headers, stream=True,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
+    provider_products.forget_after(host_app, request.method, path)
     kept = {name: upstream.headers[name] for name in RESPONSE_HEADERS if name in upstream.headers}
     current_app.logger.debug("proxied %s /%s -> %s", request.method, path, upstream.status_code)
+    chunks = passthrough(upstream, STREAM_CHUNK)
 
     def body():
         try:
-            yield from upstream.iter_content(STREAM_CHUNK)
+            yield from chunks
         finally:
             upstream.close()
 

@@ -4,10 +4,11 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bff.provider_products import registered_products
 from bff.upstream import UpstreamError
 
 from . import bp, posology
-from .flow import draft, field_errors, render_step, renders, show, step_view, upstream, upstream_alert
+from .flow import draft, field_errors, host_app, render_step, renders, show, step_view, upstream, upstream_alert
 
 MAX_LINES = 20  # what Osigu accepts on one prescription
 RESULTS_SHOWN = 8
@@ -34,9 +35,8 @@ class Line(BaseModel):
 
 
 def registered(query):
-    """The provider's registered medications matching query; raises UpstreamError."""
-    return upstream().get_json("/arc/v1/providers/products", product_type="MEDICATION", query=query,
-                               page_size=RESULTS_SHOWN)["data"]
+    """The provider's registered medications matching query (from the tenant's cached list); raises UpstreamError."""
+    return registered_products(host_app(), "MEDICATION").search(query, RESULTS_SHOWN)
 
 
 def not_registered(query, registered_codes):
@@ -47,7 +47,7 @@ def not_registered(query, registered_codes):
 
 def product(code):
     """The registered product with this code, or None."""
-    return next((item for item in registered(code) if item["product_code"] == code), None)
+    return registered_products(host_app(), "MEDICATION").find(code)
 
 
 @renders("medications")

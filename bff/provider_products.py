@@ -1,0 +1,109 @@
+"""The provider's registered products, cached per tenant: Osigu allows 50 registry calls a minute per client.
+
+Every session of a tenant shares one list per product type, fetched whole and searched in the BFF,
+so a prescription costs at most one registry call in the common case. The list is refetched when it
+is older than REFRESH_SECONDS, when a product asked for is missing (at most every MISS_REFRESH_SECONDS,
+so unknown codes cannot burn the tenant's quota), and after a registration changes through the proxy.
+While Osigu refuses a refetch (429, 5xx), the list it last gave is used.
+"""
+
+import math
+import threading
+import time
+
+from flask import current_app
+
+from . import host_apps
+from .upstream import UpstreamError
+
+PATH = "/arc/v1/providers/products"
+REFRESH_SECONDS = 60
+MISS_REFRESH_SECONDS = 10
+PAGE_SIZE = 100  # Osigu's largest page
+SEARCHED_FIELDS = ("product_code", "name", "inn", "brand")  # what Osigu's `query` matches
+
+
+class RegisteredProducts:
+    """One tenant's registered products of one type."""
+
+    def __init__(self, client, product_type):
+        self.client, self.product_type = client, product_type
+        self._lock = threading.Lock()
+        self._items, self._fetched_at = None, -math.inf
+        self.fetches = 0  # observable, for tests and the benchmark
+
+    def search(self, query, limit):
+        """The products whose code, name, INN or brand contain every word of query, as Osigu orders them."""
+        words = query.lower().split()
+
+        def matches(item):
+            text = " ".join(str(item.get(name) or "") for name in SEARCHED_FIELDS).lower()
+            return all(word in text for word in words)
+
+        found = [item for item in self._current(REFRESH_SECONDS) if matches(item)]
+        if not found:
+            found = [item for item in self._current(MISS_REFRESH_SECONDS) if matches(item)]
+        return found[:limit]
+
+    def find(self, code):
+        """The registered product with this code, or None."""
+        for stale_after in (REFRESH_SECONDS, MISS_REFRESH_SECONDS):
+            found = next((item for item in self._current(stale_after) if item["product_code"] == code), None)
+            if found is not None:
+                return found
+        return None
+
+    def forget(self):
+        """Refetch on next use (the stale list stays as a fallback while Osigu is busy)."""
+        self._fetched_at = -math.inf
+
+    def _current(self, stale_after):
+        """The list, refetched (once, whatever the concurrency) when older than stale_after seconds."""
+        fetched_at = self._fetched_at
+        if time.monotonic() - fetched_at < stale_after:
+            return self._items
+        with self._lock:
+            if self._fetched_at != fetched_at and time.monotonic() - self._fetched_at < stale_after:
+                return self._items  # another thread refetched while this one waited
+            try:
+                self._items = self._fetch()
+            except UpstreamError as error:
+                if self._items is None or not error.retryable:
+                    raise
+                return self._items
+            self._fetched_at = time.monotonic()
+            return self._items
+
+    def _fetch(self):
+        items, page, pages = [], 1, 1
+        while page <= pages:
+            body = self.client.get_json(PATH, product_type=self.product_type, page=page, page_size=PAGE_SIZE)
+            try:
+                items += body["data"]
+                pages = body["pagination"]["total_pages"]
+            except (KeyError, TypeError):
+                raise UpstreamError(502, "BFF-UPSTREAM-BODY", "Osigu's product list could not be read; try again.",
+                                    retryable=True) from None
+            page += 1
+        self.fetches += 1
+        return items
+
+
+def registered_products(host_app, product_type):
+    """The cached registered products of one type for a host app's tenant."""
+    client = host_apps.upstream_for(host_app)
+    lists = current_app.extensions.setdefault("bff.provider_products", {})
+    key = (client, product_type)
+    if key not in lists:
+        lists.setdefault(key, RegisteredProducts(client, product_type))
+    return lists[key]
+
+
+def forget_after(host_app, method, path):
+    """Forget a tenant's cached lists after a call through the proxy that may have changed its registrations."""
+    if method == "GET" or not (path + "/").startswith(PATH.lstrip("/") + "/"):
+        return
+    client = host_apps.upstream_for(host_app)
+    for (owner, _), products in current_app.extensions.get("bff.provider_products", {}).items():
+        if owner is client:
+            products.forget()
