@@ -12,6 +12,7 @@ from .health import bp as health_bp
 from .i18n import init_i18n
 from .logs import init_request_logging
 from .proxy import bp as proxy_bp
+from .rate_limits import init_rate_limits
 from .security import init_security
 from .sessions import bp as sessions_bp
 from .webhooks import bp as webhooks_bp
@@ -24,7 +25,7 @@ DEFAULTS = {
     # (serve sets them from --threads); a call waits this long for a slot, then is refused as busy.
     "UPSTREAM_CONCURRENCY": 6,
     "UPSTREAM_CONCURRENCY_PER_TENANT": 4,
-    "UPSTREAM_QUEUE_SECONDS": 0.5,
+    "UPSTREAM_QUEUE_SECONDS": 0.05,
     "OUTBOX_WORKER": True,
     "OUTBOX_INTERVAL_SECONDS": 0.5,
     "OUTBOX_BACKOFF_SECONDS": 2.0,
@@ -48,6 +49,7 @@ def create_app(test_config=None):
     init_security(app)
     init_i18n(app)
     init_request_logging(app)
+    init_rate_limits(app, sessions_bp, proxy_bp)
     for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     # Imported here, as Flask's tutorial does: the widgets build on the bff modules above.

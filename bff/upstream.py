@@ -70,7 +70,7 @@ class Bulkhead:
     slow or rate-limited Osigu can hold only `limit` request threads, never all of them.
     """
 
-    def __init__(self, limit, wait=0.5, parent=None):
+    def __init__(self, limit, wait=0.05, parent=None):
         self.limit, self.wait, self.parent = limit, wait, parent
         self._slots = threading.BoundedSemaphore(limit)
 
