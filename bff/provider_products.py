@@ -1,10 +1,11 @@
 """The provider's registered products, cached per tenant: Osigu allows 50 registry calls a minute per client.
 
 Every session of a tenant shares one list per product type, fetched whole and searched in the BFF,
-so a prescription costs at most one registry call in the common case. The list is refetched when it
-is older than REFRESH_SECONDS, when a product asked for is missing (at most every MISS_REFRESH_SECONDS,
-so unknown codes cannot burn the tenant's quota), and after a registration changes through the proxy.
-While Osigu refuses a refetch (429, 5xx), the list it last gave is used.
+so prescriptions cost no registry call in the common case. The list is refetched when it is older
+than REFRESH_SECONDS, when a product asked for is missing (at most every MISS_REFRESH_SECONDS, so
+unknown codes cannot burn the tenant's quota), and after a registration changes through the proxy.
+Both intervals are per page of the list, so a large registry costs no more calls a minute than a
+small one. While Osigu refuses a refetch (429, 5xx), the list it last gave is used.
 """
 
 import math
@@ -29,7 +30,7 @@ class RegisteredProducts:
     def __init__(self, client, product_type):
         self.client, self.product_type = client, product_type
         self._lock = threading.Lock()
-        self._items, self._fetched_at = None, -math.inf
+        self._items, self._fetched_at, self._pages = None, -math.inf, 1
         self.fetches = 0  # observable, for tests and the benchmark
 
     def search(self, query, limit):
@@ -58,12 +59,12 @@ class RegisteredProducts:
         self._fetched_at = -math.inf
 
     def _current(self, stale_after):
-        """The list, refetched (once, whatever the concurrency) when older than stale_after seconds."""
+        """The list, refetched (once, whatever the concurrency) when older than stale_after seconds a page."""
         fetched_at = self._fetched_at
-        if time.monotonic() - fetched_at < stale_after:
+        if time.monotonic() - fetched_at < stale_after * self._pages:
             return self._items
         with self._lock:
-            if self._fetched_at != fetched_at and time.monotonic() - self._fetched_at < stale_after:
+            if self._fetched_at != fetched_at and time.monotonic() - self._fetched_at < stale_after * self._pages:
                 return self._items  # another thread refetched while this one waited
             try:
                 self._items = self._fetch()
@@ -85,7 +86,7 @@ class RegisteredProducts:
                 raise UpstreamError(502, "BFF-UPSTREAM-BODY", "Osigu's product list could not be read; try again.",
                                     retryable=True) from None
             page += 1
-        self.fetches += 1
+        self.fetches, self._pages = self.fetches + 1, max(pages, 1)
         return items
 
 
