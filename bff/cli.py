@@ -60,11 +60,14 @@ def make_server(app, host, port, threads=8, connection_limit=500, channel_timeou
     """A waitress server for the BFF that idle connections and a slow Osigu cannot take offline.
 
     Idle connections are closed after channel_timeout seconds; past connection_limit, new ones wait in
-    the listen backlog. Calls to Osigu in flight are kept two below the thread count (two thirds of
-    those for any one tenant), so /healthz and the other tenants always find a thread.
+    the listen backlog. Calls to Osigu in flight are kept two below the thread count, so /healthz always
+    finds a thread; with several tenants, one gets two thirds of those at most, leaving room for the others.
     """
-    app.config["UPSTREAM_CONCURRENCY"] = max(1, threads - 2)
-    app.config["UPSTREAM_CONCURRENCY_PER_TENANT"] = max(1, app.config["UPSTREAM_CONCURRENCY"] * 2 // 3)
+    config = app.config
+    tenants = {host_app.osigu_client_id or config["OSIGU_CLIENT_ID"] for host_app in config["HOST_APPS"]}
+    share = 2 / 3 if len(tenants) > 1 else 1
+    config["UPSTREAM_CONCURRENCY"] = max(1, threads - 2)
+    config["UPSTREAM_CONCURRENCY_PER_TENANT"] = max(1, int(config["UPSTREAM_CONCURRENCY"] * share))
     return waitress.create_server(
         app, host=host, port=port, threads=threads, ident="osigu-widgets-bff",
         connection_limit=connection_limit, channel_timeout=channel_timeout,
