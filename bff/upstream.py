@@ -71,7 +71,7 @@ class Bulkhead:
     """
 
     def __init__(self, limit, wait=0.05, parent=None):
-        self.limit, self.wait, self.parent = limit, wait, parent
+        self.wait, self.parent = wait, parent
         self._slots = threading.BoundedSemaphore(limit)
 
     def __enter__(self):
@@ -100,17 +100,16 @@ def connect_retries():
     return Retry(total=2, connect=2, read=0, status=0, other=0, backoff_factor=0.1, raise_on_status=False)
 
 
-def environment_session(base_url):
-    """A pooled requests session that reads proxy and CA settings from the environment once, not per call.
+def read_environment_once(session, base_url, pool_size=10):
+    """Give a requests session the proxy and CA settings of the environment now, and pooled connections.
 
-    requests re-reads the environment and ~/.netrc on every call when trust_env is on; the BFF talks to
-    one base URL, so HTTPS_PROXY/NO_PROXY and REQUESTS_CA_BUNDLE are resolved here, at start-up.
+    With trust_env on, requests re-reads the environment and ~/.netrc on every call; the BFF talks to
+    one base URL, so HTTPS_PROXY/NO_PROXY and REQUESTS_CA_BUNDLE are resolved once, at start-up.
     """
-    session = requests.Session()
     session.trust_env = False
     session.proxies = requests.utils.get_environ_proxies(base_url)
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    adapter = HTTPAdapter(max_retries=connect_retries(), pool_maxsize=32)
+    adapter = HTTPAdapter(max_retries=connect_retries(), pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -135,12 +134,9 @@ class UpstreamClient:
                  bulkhead=None):
         self.base_url = base_url.rstrip("/")
         self.timeout, self.retry_budget, self.bulkhead = timeout, retry_budget, bulkhead
-        self._oauth = OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic")
-        self._oauth.trust_env = False
-        self._oauth.proxies = requests.utils.get_environ_proxies(self.base_url)
-        self._oauth.mount("https://", HTTPAdapter(max_retries=connect_retries()))
-        self._oauth.mount("http://", HTTPAdapter(max_retries=connect_retries()))
-        self._http = environment_session(self.base_url)
+        self._oauth = read_environment_once(
+            OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic"), self.base_url)
+        self._http = read_environment_once(requests.Session(), self.base_url, pool_size=32)
         self._token_lock = threading.Lock()
         self._token = None
         self._token_refresh_at = 0.0

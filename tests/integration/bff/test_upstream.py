@@ -4,6 +4,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask import Flask, request
 
 from bff.upstream import UpstreamClient, UpstreamError
 from simulator.db import db
@@ -141,3 +142,23 @@ def test_an_unreachable_upstream_is_a_retryable_502():
     with pytest.raises(UpstreamError) as failure:
         client.get_json(SEARCH)
     assert failure.value.status == 502 and failure.value.retryable
+
+
+def test_the_egress_proxy_is_read_from_the_environment_once(serve_wsgi, monkeypatch):
+    relayed = []
+    proxy = Flask("egress-proxy")
+
+    @proxy.route("/<path:path>", methods=["GET", "POST"])
+    def relay(path):
+        relayed.append(request.url)
+        if path == "v1/oauth/token":
+            return {"access_token": "via-proxy", "token_type": "Bearer", "expires_in": 3600}
+        return {"data": [{"diagnosis_code": "R51"}]}
+
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", serve_wsgi(proxy))
+    client = UpstreamClient("http://osigu.example", "demo-hospital", "demo-hospital-secret")
+    monkeypatch.delenv("HTTP_PROXY")  # read at start-up, not on every call
+    assert client.get_json(SEARCH, query="R51")["data"]
+    assert relayed == ["http://osigu.example/v1/oauth/token", f"http://osigu.example{SEARCH}?query=R51"]
