@@ -46,6 +46,14 @@ def test_the_proxy_is_limited_per_host_app(bff_url):
     assert "Retry-After" not in search(PMS_B).headers  # only a limited answer tells the caller to wait
 
 
+@pytest.mark.parametrize("bff_config", [{"RATE_LIMIT_PROXY": "1/second"}])
+def test_a_limited_host_app_is_served_again_in_the_next_window(bff_url, eventually):
+    search = lambda: requests.get(f"{bff_url}/v1/osigu/medical-catalogs/v1/medications",  # noqa: E731
+                                  params={"query": "ibu"}, headers=HIS_A, timeout=10).status_code
+    eventually(lambda: search() == 429, timeout=5)
+    eventually(lambda: search() == 200, timeout=5, interval=0.2)
+
+
 @pytest.mark.parametrize("setting", ["RATE_LIMIT_SESSIONS", "RATE_LIMIT_PROXY"])
 def test_a_malformed_rate_limit_is_refused_at_start_up(make_bff, setting):
     with pytest.raises(ConfigError, match=f"BFF_{setting}"):
@@ -83,3 +91,12 @@ def test_healthz_answers_while_osigu_holds_every_call(bff_app, serve_waitress, e
         assert not all(call.done() for call in calls)
         statuses = sorted(call.result().status_code for call in calls)
     assert statuses.count(200) >= 4 and set(statuses) == {200, 503}
+
+
+@pytest.mark.parametrize("simulator_config", [{"FAULTS": [
+    {"path_prefix": "/medical-catalogs/v1/diagnoses", "latency_ms": 4000}]}])
+def test_readyz_does_not_wait_for_a_slow_osigu(bff_url):
+    started = time.perf_counter()
+    answer = requests.get(f"{bff_url}/readyz", timeout=30)
+    assert answer.status_code == 503 and answer.json()["checks"]["upstream"] == "failing: UpstreamError"
+    assert time.perf_counter() - started < 3.5  # one probe with a 2 s read timeout, never retried
