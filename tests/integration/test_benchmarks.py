@@ -28,3 +28,12 @@ def test_the_ready_benchmark_mounts_the_widget_in_chromium():
                             timeout=300, check=True)
     assert "| diagnoses (patient looked up in Osigu) | cold |" in result.stdout
     assert "| patient (no lookup) | warm |" in result.stdout and "`static/vendor/htmx-2.0.11.min.js`" in result.stdout
+
+
+def test_the_cost_benchmark_runs_the_previous_and_the_current_bff_side_by_side():
+    script = Path(__file__).parents[2] / "benchmarks" / "bff_cost.py"
+    result = subprocess.run([sys.executable, str(script), "--calls", "8", "--flows", "1", "--concurrent-flows", "4",
+                             "--limited-seconds", "2"], capture_output=True, text=True, timeout=600, check=True)
+    for row in ("| previous |", "| current |", "| 10 |", "| 50 |"):
+        assert result.stdout.count(row) >= 1, result.stdout
+    assert result.stdout.count("| previous |") == result.stdout.count("| current |") == 2
