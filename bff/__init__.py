@@ -22,10 +22,10 @@ DEFAULTS = {
     "UPSTREAM_TIMEOUT": (3.05, 15),
     "UPSTREAM_RETRY_BUDGET_SECONDS": 2.0,
     # Calls to Osigu in flight at once (all tenants, then one tenant), kept below the server's threads
-    # (serve sets them from --threads); a call waits this long for a slot, then is refused as busy.
+    # (serve sets them from --threads); while slots turn over, a call waits this long for one at most.
     "UPSTREAM_CONCURRENCY": 6,
     "UPSTREAM_CONCURRENCY_PER_TENANT": 4,
-    "UPSTREAM_QUEUE_SECONDS": 0.05,
+    "UPSTREAM_QUEUE_SECONDS": 0.5,
     "OUTBOX_WORKER": True,
     "OUTBOX_INTERVAL_SECONDS": 0.5,
     "OUTBOX_BACKOFF_SECONDS": 2.0,

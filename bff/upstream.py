@@ -66,17 +66,23 @@ def malformed(what):
 class Bulkhead:
     """Caps the calls in flight: per tenant, and across tenants through a shared parent.
 
-    A call waits at most `wait` seconds for a slot, then fails fast with a retryable BFF-BUSY, so a
-    slow or rate-limited Osigu can hold only `limit` request threads, never all of them.
+    A call that finds every slot taken waits for one (at most `wait` seconds) only while slots are
+    changing hands, one taken or given back in the last `stall` seconds; when Osigu is slow they stop
+    turning and calls are refused at once with a retryable BFF-BUSY. So a slow or rate-limited Osigu
+    holds `limit` request threads at most, and a busy but healthy one refuses nobody.
     """
 
-    def __init__(self, limit, wait=0.05, parent=None):
-        self.wait, self.parent = wait, parent
+    def __init__(self, limit, wait=0.5, stall=0.25, parent=None):
+        self.wait, self.stall, self.parent = wait, stall, parent
         self._slots = threading.BoundedSemaphore(limit)
+        self._turned_at = time.monotonic()  # when a slot was last taken or given back
 
     def __enter__(self):
-        if not self._slots.acquire(timeout=self.wait):
-            raise busy()
+        if not self._slots.acquire(blocking=False):
+            stalled = time.monotonic() - self._turned_at > self.stall
+            if stalled or not self._slots.acquire(timeout=self.wait):
+                raise busy()
+        self._turned_at = time.monotonic()
         if self.parent is not None:
             try:
                 self.parent.__enter__()
@@ -88,6 +94,7 @@ class Bulkhead:
     def __exit__(self, *_):
         if self.parent is not None:
             self.parent.__exit__()
+        self._turned_at = time.monotonic()
         self._slots.release()
 
 
