@@ -13,6 +13,7 @@ from .i18n import init_i18n
 from .logs import init_request_logging
 from .origins import bp as origins_bp
 from .proxy import bp as proxy_bp
+from .rate_limits import init_rate_limits
 from .security import init_security
 from .sessions import bp as sessions_bp
 from .webhooks import bp as webhooks_bp
@@ -20,7 +21,12 @@ from .webhooks import bp as webhooks_bp
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
     "UPSTREAM_TIMEOUT": (3.05, 15),
-    "UPSTREAM_MAX_RETRY_AFTER": 10,
+    "UPSTREAM_RETRY_BUDGET_SECONDS": 2.0,
+    # Calls to Osigu in flight at once (all tenants, then one tenant), kept below the server's threads
+    # (serve sets them from --threads); while slots turn over, a call waits this long for one at most.
+    "UPSTREAM_CONCURRENCY": 6,
+    "UPSTREAM_CONCURRENCY_PER_TENANT": 4,
+    "UPSTREAM_QUEUE_SECONDS": 0.5,
     "OUTBOX_WORKER": True,
     "OUTBOX_INTERVAL_SECONDS": 0.5,
     "OUTBOX_BACKOFF_SECONDS": 2.0,
@@ -47,6 +53,7 @@ def create_app(test_config=None):
     init_security(app)
     init_i18n(app)
     init_request_logging(app)
+    init_rate_limits(app, sessions_bp, proxy_bp)
     for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp):
         app.register_blueprint(blueprint)
     # Imported here, as Flask's tutorial does: the widgets build on the bff modules above.

@@ -241,6 +241,9 @@ def from_environment(environ=None):
         "OSIGU_SIGNING_KEY_FILE": environ.get("OSIGU_SIGNING_KEY_FILE"),
         # Outside local a callback may only reach a public address, whatever its name resolves to.
         "CALLBACKS_PUBLIC_ONLY": not local,
+        # Per host app; checked where they are applied (bff/rate_limits.py).
+        "RATE_LIMIT_SESSIONS": environ.get("BFF_RATE_LIMIT_SESSIONS") or "600/minute",
+        "RATE_LIMIT_PROXY": environ.get("BFF_RATE_LIMIT_PROXY") or "1200/minute",
     }
     if environ.get("BFF_DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = environ["BFF_DATABASE_URL"]

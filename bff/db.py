@@ -11,7 +11,9 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after a commit: a step commits the draft, then renders it, and expiring it would
+# read every row again. Sessions last one request (or one outbox round), so nothing is kept stale.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def utcnow():

@@ -1,11 +1,14 @@
 """Host apps (tenants): who is calling, by API key, compared in constant time."""
 
 import hmac
+import threading
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from .errors import ApiError
-from .upstream import UpstreamClient
+from .upstream import Bulkhead, UpstreamClient
+
+_clients_lock = threading.Lock()
 
 
 def all_host_apps():
@@ -18,7 +21,13 @@ def by_id(host_app_id):
 
 
 def authenticate():
-    """Return the host app whose API key is in 'Authorization: Bearer', or answer 401."""
+    """Return the host app whose API key is in 'Authorization: Bearer', or answer 401 (checked once a request)."""
+    if "host_app" not in g:
+        g.host_app = _by_api_key()
+    return g.host_app
+
+
+def _by_api_key():
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -42,14 +51,25 @@ def osigu_credentials(host_app, config):
 
 
 def upstream_for(host_app):
-    """The Osigu client for a host app's credentials (its own, or the BFF's), one per tenant per process."""
+    """The Osigu client for a host app's credentials (its own, or the BFF's), one per tenant per process.
+
+    Each tenant's calls in flight are capped by its own bulkhead, and all tenants' together by one
+    shared bulkhead smaller than the server's thread pool, so threads stay free whatever Osigu does.
+    """
     config = current_app.config
     client_id, secret = osigu_credentials(host_app, config)
     clients = current_app.extensions.setdefault("bff.upstream", {})
-    if client_id not in clients:
-        clients[client_id] = UpstreamClient(config["OSIGU_BASE_URL"], client_id, secret,
-                                            timeout=config["UPSTREAM_TIMEOUT"],
-                                            max_retry_after=config["UPSTREAM_MAX_RETRY_AFTER"])
+    if client_id in clients:
+        return clients[client_id]
+    with _clients_lock:
+        if client_id not in clients:
+            wait = config["UPSTREAM_QUEUE_SECONDS"]
+            shared = current_app.extensions.setdefault("bff.upstream_bulkhead",
+                                                       Bulkhead(config["UPSTREAM_CONCURRENCY"], wait))
+            clients[client_id] = UpstreamClient(
+                config["OSIGU_BASE_URL"], client_id, secret,
+                timeout=config["UPSTREAM_TIMEOUT"], retry_budget=config["UPSTREAM_RETRY_BUDGET_SECONDS"],
+                bulkhead=Bulkhead(config["UPSTREAM_CONCURRENCY_PER_TENANT"], wait, parent=shared))
     return clients[client_id]
 
 

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from . import host_apps, ownership
+from . import host_apps, ownership, provider_products
 from .db import db
 from .errors import ApiError
+from .upstream import passthrough
 
 bp = Blueprint("proxy", __name__, url_prefix="/v1/osigu")
 
@@ -190,14 +191,16 @@ def forward(path):
         data=request.get_data() or None, headers=headers, stream=not rule.binds,
         idempotency_key=key and f"{host_app.id}:{key}",
     )
+    provider_products.forget_after(host_app, request.method, path)
     kept = {name: upstream.headers[name] for name in RESPONSE_HEADERS if name in upstream.headers}
     current_app.logger.debug("proxied %s /%s -> %s", request.method, path, upstream.status_code)
+    chunks = passthrough(upstream, STREAM_CHUNK)
     if rule.binds:
         return Response(_bind_answer(host_app, rule, upstream), status=upstream.status_code, headers=kept)
 
     def body():
         try:
-            yield from upstream.iter_content(STREAM_CHUNK)
+            yield from chunks
         finally:
             upstream.close()
 

@@ -59,3 +59,12 @@ def test_the_storage_benchmark_measures_each_size_and_the_purge():
                             capture_output=True, text=True, timeout=300, check=True)
     assert "| 0 |" in result.stdout and "| 300 |" in result.stdout
     assert "Purged what is older than 30 days: 300 widget sessions, 600 callbacks, 300 webhooks" in result.stdout
+
+
+def test_the_cost_benchmark_runs_the_previous_and_the_current_bff_side_by_side():
+    script = Path(__file__).parents[2] / "benchmarks" / "bff_cost.py"
+    result = subprocess.run([sys.executable, str(script), "--calls", "8", "--flows", "1", "--concurrent-flows", "4",
+                             "--limited-seconds", "2"], capture_output=True, text=True, timeout=600, check=True)
+    for row in ("| previous |", "| current |", "| 10 |", "| 50 |"):
+        assert result.stdout.count(row) >= 1, result.stdout
+    assert result.stdout.count("| previous |") == result.stdout.count("| current |") == 2

@@ -2,15 +2,18 @@
 
 import json
 import queue
+import threading
 from datetime import UTC, datetime
 
 import pytest
 import requests
 from flask import Flask, request
 from standardwebhooks.webhooks import Webhook
+from waitress import wasyncore
 
 import bff
 from bff import outbox, retention
+from bff.cli import make_server
 from bff.db import db
 
 CALLBACK_SECRET = "whsec_" + "aGlzLWEtY2FsbGJhY2stc2VjcmV0LTEyMzQ1Njc4OTA="
@@ -94,6 +97,25 @@ def bff_app(make_bff):
 @pytest.fixture
 def bff_url(bff_app, serve_wsgi):
     return serve_wsgi(bff_app)
+
+
+@pytest.fixture
+def serve_waitress():
+    """Serve BFF apps as `osigu-widgets serve` does (waitress, its thread pool and limits); each call returns a URL."""
+    running = []
+
+    def start(app, **options):
+        server = make_server(app, "127.0.0.1", 0, **options)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.effective_port}"
+
+    yield start
+    for server, thread in running:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)  # an empty map ends run()'s loop
+        thread.join()
 
 
 @pytest.fixture
