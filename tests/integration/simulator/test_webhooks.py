@@ -91,6 +91,16 @@ def test_prescription_events_reach_the_prescriber(receiver, prescribe):
     assert payload["data"]["status"] == "PRESCRIPTION_ISSUED"
 
 
+def test_a_cancellation_reaches_the_prescriber(receiver, hospital, prescribe):
+    code = prescribe()
+    prescription_id = receiver.next_event("prescription.issued")[1]["data"]["prescription_id"]
+    hospital.post(f"/ehr/v1/prescriptions/{prescription_id}/cancel", json={"reason": "Patient allergic"})
+    _, payload = receiver.next_event("prescription.cancelled")
+    assert payload["data"] == {"prescription_id": prescription_id, "prescription_code": code,
+                               "status": "PRESCRIPTION_CANCELLED", "reason": "Patient allergic",
+                               "provider_slug": "hospital-demo"}
+
+
 @pytest.fixture
 def flaky_receiver(receiver_factory):
     return receiver_factory(failures=2)
