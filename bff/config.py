@@ -1,5 +1,6 @@
 """Settings from the environment, checked at start-up: a bad setting is a clear message, not a traceback."""
 
+import ipaddress
 import json
 import os
 import secrets
@@ -120,6 +121,23 @@ def _seconds(environ, name, default):
     return int(raw)
 
 
+def _trusted_proxies(environ):
+    """Parse BFF_TRUSTED_PROXIES (comma-separated addresses or networks) and BFF_PROXY_HOPS (1 to 5)."""
+    networks = []
+    for item in filter(None, (part.strip() for part in environ.get("BFF_TRUSTED_PROXIES", "").split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise ConfigError(f"BFF_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                              "(e.g. 10.0.0.5 or 10.0.0.0/24).") from None
+    hops = environ.get("BFF_PROXY_HOPS") or "1"
+    if not hops.isdigit() or not 1 <= int(hops) <= 5:
+        raise ConfigError(f"BFF_PROXY_HOPS must be the number of proxies in front of the BFF, 1 to 5; got {hops!r}.")
+    if environ.get("BFF_PROXY_HOPS") and not networks:
+        raise ConfigError("BFF_PROXY_HOPS needs BFF_TRUSTED_PROXIES: name the proxies whose X-Forwarded-* to honour.")
+    return tuple(networks), int(hops)
+
+
 def from_environment(environ=None):
     """Build the Flask config mapping from environment variables, applying local defaults."""
     environ = dict(os.environ if environ is None else environ)
@@ -148,6 +166,7 @@ def from_environment(environ=None):
         "OSIGU_NATIONAL_REPOSITORY_ID": environ.get("OSIGU_NATIONAL_REPOSITORY_ID"),
         "OSIGU_SIGNING_KEY_FILE": environ.get("OSIGU_SIGNING_KEY_FILE"),
     }
+    config["TRUSTED_PROXIES"], config["PROXY_HOPS"] = _trusted_proxies(environ)
     if environ.get("BFF_DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = environ["BFF_DATABASE_URL"]
     check(config)
