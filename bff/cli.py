@@ -57,11 +57,17 @@ def wait_until_ready(process, url):
 
 
 @main.command()
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes; more than 1 runs them under gunicorn (Unix), each with --threads threads.")
 @click.option("--port", default=8080, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
-def serve(port, host, threads):
+def serve(workers, port, host, threads):
     """Run the BFF on a production WSGI server (waitress), configured from the environment."""
+    if workers > 1:
+        from .workers import serve_with_workers
+
+        return serve_with_workers(host, port, threads, workers)
     from . import create_app
     from .config import ConfigError
     from .logs import configure_logging
