@@ -37,9 +37,9 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start(args, ready_url, env=None):
+def start(args, ready_url, env=None, cwd=None):
     process = subprocess.Popen([sys.executable, "-m", "bff.cli", *args], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=os.environ | (env or {}))
+                               stderr=subprocess.DEVNULL, env=os.environ | (env or {}), cwd=cwd)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from . import config as settings
-from . import outbox
+from . import outbox, retention
 from .db import db, init_db
 from .errors import register_error_handlers
 from .health import bp as health_bp
@@ -14,6 +14,7 @@ from .logs import init_request_logging
 from .origins import bp as origins_bp
 from .proxies import init_proxies
 from .proxy import bp as proxy_bp
+from .rate_limits import init_rate_limits
 from .security import init_security
 from .sessions import bp as sessions_bp
 from .webhooks import bp as webhooks_bp
@@ -21,10 +22,18 @@ from .webhooks import bp as webhooks_bp
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
     "UPSTREAM_TIMEOUT": (3.05, 15),
-    "UPSTREAM_MAX_RETRY_AFTER": 10,
+    "UPSTREAM_RETRY_BUDGET_SECONDS": 2.0,
+    # Calls to Osigu in flight at once (all tenants, then one tenant), kept below the server's threads
+    # (serve sets them from --threads); while slots turn over, a call waits this long for one at most.
+    "UPSTREAM_CONCURRENCY": 6,
+    "UPSTREAM_CONCURRENCY_PER_TENANT": 4,
+    "UPSTREAM_QUEUE_SECONDS": 0.5,
     "OUTBOX_WORKER": True,
     "OUTBOX_INTERVAL_SECONDS": 0.5,
     "OUTBOX_BACKOFF_SECONDS": 2.0,
+    "OUTBOX_DEADLINE_SECONDS": 20,  # a callback's whole exchange, however the host drips its answer
+    "RETENTION_WORKER": True,
+    "RETENTION_INTERVAL_SECONDS": 3600,
     "JSON_SORT_KEYS": False,
 }
 
@@ -45,6 +54,7 @@ def create_app(test_config=None):
     init_security(app)
     init_i18n(app)
     init_request_logging(app)
+    init_rate_limits(app, sessions_bp, proxy_bp)
     init_proxies(app)
     for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp):
         app.register_blueprint(blueprint)
@@ -56,4 +66,6 @@ def create_app(test_config=None):
         db.create_all()
     if app.config["OUTBOX_WORKER"]:
         outbox.start_worker(app)
+    if app.config["RETENTION_WORKER"]:
+        retention.start_purger(app)
     return app

@@ -1,11 +1,14 @@
 """Settings from the environment, checked at start-up: a bad setting is a clear message, not a traceback."""
 
+import base64
+import binascii
 import ipaddress
 import json
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = {
     "local": "http://127.0.0.1:8070",
@@ -19,6 +22,8 @@ DEMO_HOST_PORT = 8090
 DEMO_CALLBACK_SECRET = "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE="
 # The example host app's API key per prescription market (examples/his picks one by the market chosen).
 DEMO_API_KEYS = {"v1": "demo-his-api-key", "v1.1": "demo-his-eu-api-key", "v2": "demo-his-es-api-key"}
+MIN_SECRET_KEY_CHARS = 32
+MIN_WEBHOOK_SECRET_BYTES = 24  # Standard Webhooks: secrets of 24 to 64 random bytes
 
 
 def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=()):
@@ -26,7 +31,8 @@ def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=()):
     shared = {"origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}", *extra_origins],
               "callback_url": f"http://127.0.0.1:{port}/osigu/callbacks", "callback_secret": DEMO_CALLBACK_SECRET}
     return [
-        {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], **shared},
+        # demo-his is the provider's own back office: provider-wide proxy calls (the README's curls) need admin.
+        {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], "admin": True, **shared},
         {"id": "demo-his-eu", "api_key": DEMO_API_KEYS["v1.1"], "prescription_version": "v1.1", **shared},
         {"id": "demo-his-es", "api_key": DEMO_API_KEYS["v2"], "prescription_version": "v2", **shared},
     ]
@@ -61,14 +67,74 @@ class HostApp:
     prescription_version: str = "v1"
     national_repository_id: str | None = None
     signing_key_file: str | None = None
+    admin: bool = False  # may make provider-wide calls through the proxy and reach every object
 
 
 def origin_ok(origin):
     return isinstance(origin, str) and origin.startswith(("https://", "http://")) and origin.count("/") == 2
 
 
-def parse_host_apps(raw):
-    """Read BFF_HOST_APPS (a JSON list) into HostApps, refusing anything ambiguous."""
+def is_public_address(address):
+    """Whether an IP address is on the public internet (not loopback, private, link-local, reserved or multicast)."""
+    ip = ipaddress.ip_address(address.split("%")[0])  # an IPv6 zone id (fe80::1%eth0) is not part of the address
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _is_loopback_host(host):
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _whsec_ok(secret, min_bytes):
+    """A Standard Webhooks secret: whsec_ then the base64 of the random bytes."""
+    if not isinstance(secret, str) or not secret.startswith("whsec_"):
+        return False
+    encoded = secret.removeprefix("whsec_")
+    try:
+        raw = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) >= min_bytes
+
+
+def _callback_url_problem(url, local):
+    """Why a callback URL is refused, or None: outside local it must be https to a public host."""
+    # Names are not resolved here (DNS can change after start-up): literal addresses and localhost are
+    # refused now, and the address actually connected to is checked at every delivery (bff/delivery.py).
+    if not isinstance(url, str):
+        return "must be a URL"
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port  # .port raises ValueError for a port that is not a number
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in (("http", "https") if local else ("https",)):
+        return "must be http or https" if local else "must be https outside OSIGU_ENV=local"
+    if not host:
+        return "has no host"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry credentials"
+    if parts.fragment:
+        return "must not have a fragment"
+    if local:
+        return None
+    if _is_loopback_host(host):
+        return "must not point at this machine outside OSIGU_ENV=local"
+    try:
+        public = is_public_address(host)
+    except ValueError:
+        return None  # a name: its address is checked when each callback is delivered
+    return None if public else "must not point at a loopback, private or link-local address outside OSIGU_ENV=local"
+
+
+def parse_host_apps(raw, local=True):
+    """Read BFF_HOST_APPS (a JSON list) into HostApps, refusing anything ambiguous (or, outside local, weak)."""
     try:
         items = json.loads(raw)
     except json.JSONDecodeError as error:
@@ -82,13 +148,16 @@ def parse_host_apps(raw):
             raise ConfigError(f"{where} needs an 'id' and an 'api_key'.")
         unknown = set(item) - {"id", "api_key", "origins", "callback_url", "callback_secret",
                                "osigu_client_id", "osigu_client_secret", "prescription_version",
-                               "national_repository_id", "signing_key_file"}
+                               "national_repository_id", "signing_key_file", "admin"}
         if unknown:
             raise ConfigError(f"{where} has unknown fields: {', '.join(sorted(unknown))}.")
         origins = item.get("origins")
         if not isinstance(origins, list) or not origins or not all(origin_ok(o) for o in origins):
             raise ConfigError(f"{where}.origins must list exact origins such as 'https://his.example.com' "
                               "(scheme and host, no path).")
+        if not local and not all(origin.startswith("https://") for origin in origins):
+            raise ConfigError(f"{where}.origins must be https outside OSIGU_ENV=local: a page on http can be "
+                              "tampered with on its way.")
         if len(item["api_key"]) < 16:
             raise ConfigError(f"{where}.api_key is too short; use at least 16 random characters.")
         if item["api_key"] in keys:
@@ -96,8 +165,17 @@ def parse_host_apps(raw):
         keys.add(item["api_key"])
         if bool(item.get("callback_url")) != bool(item.get("callback_secret")):
             raise ConfigError(f"{where}: callback_url and callback_secret (whsec_...) go together.")
+        if item.get("callback_url"):
+            problem = _callback_url_problem(item["callback_url"], local)
+            if problem:
+                raise ConfigError(f"{where}.callback_url {problem}.")
+            if not _whsec_ok(item["callback_secret"], 1 if local else MIN_WEBHOOK_SECRET_BYTES):
+                raise ConfigError(f"{where}.callback_secret must be whsec_ followed by the base64 of "
+                                  f"{MIN_WEBHOOK_SECRET_BYTES}+ random bytes (Standard Webhooks).")
         if bool(item.get("osigu_client_id")) != bool(item.get("osigu_client_secret")):
             raise ConfigError(f"{where}: osigu_client_id and osigu_client_secret go together.")
+        if not isinstance(item.get("admin", False), bool):
+            raise ConfigError(f"{where}.admin must be true or false.")
         if item.get("prescription_version", "v1") not in PRESCRIPTION_VERSIONS:
             raise ConfigError(f"{where}.prescription_version must be one of {', '.join(PRESCRIPTION_VERSIONS)}.")
         apps.append(HostApp(
@@ -106,6 +184,7 @@ def parse_host_apps(raw):
             osigu_client_id=item.get("osigu_client_id"), osigu_client_secret=item.get("osigu_client_secret"),
             prescription_version=item.get("prescription_version", "v1"),
             national_repository_id=item.get("national_repository_id"), signing_key_file=item.get("signing_key_file"),
+            admin=item.get("admin", False),
         ))
     if len({app.id for app in apps}) != len(apps):
         raise ConfigError("BFF_HOST_APPS has two host apps with the same id.")
@@ -138,39 +217,80 @@ def _trusted_proxies(environ):
     return tuple(networks), int(hops)
 
 
+def _days(environ, name, default):
+    raw = environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+        raise ConfigError(f"{name} must be a whole number of days between 1 and 3650; got {raw!r}.")
+    return int(raw)
+
+
 def from_environment(environ=None):
     """Build the Flask config mapping from environment variables, applying local defaults."""
     environ = dict(os.environ if environ is None else environ)
-    env = environ.get("OSIGU_ENV", "local")
+    env = environ.get("OSIGU_ENV") or "local"  # empty is unset, as for every other setting
     if env not in ENVIRONMENTS:
         raise ConfigError(f"OSIGU_ENV must be one of {', '.join(ENVIRONMENTS)}; got {env!r}.")
-    if env == "local":
+    local = env == "local"
+    base_url = (environ.get("OSIGU_BASE_URL") or ENVIRONMENTS[env]).rstrip("/")
+    _check_base_url(base_url, env)
+    if local:
         environ = LOCAL_DEFAULTS | {k: v for k, v in environ.items() if v}
-    elif not environ.get("BFF_SECRET_KEY"):
-        raise ConfigError(f"BFF_SECRET_KEY is required when OSIGU_ENV={env}: it signs widget sessions "
-                          "(use 32+ random bytes, the same on every worker).")
+    else:
+        _check_secret_key(environ.get("BFF_SECRET_KEY"), env)
     config = {
         "OSIGU_ENV": env,
-        "OSIGU_BASE_URL": (environ.get("OSIGU_BASE_URL") or ENVIRONMENTS[env]).rstrip("/"),
+        "OSIGU_BASE_URL": base_url,
         "OSIGU_CLIENT_ID": environ.get("OSIGU_CLIENT_ID"),
         "OSIGU_CLIENT_SECRET": environ.get("OSIGU_CLIENT_SECRET"),
         "OSIGU_WEBHOOK_SECRET": environ.get("OSIGU_WEBHOOK_SECRET"),
         # Local only: a per-process key, so sessions end when the demo restarts.
         "SECRET_KEY": environ.get("BFF_SECRET_KEY") or secrets.token_hex(32),
-        "HOST_APPS": parse_host_apps(environ.get("BFF_HOST_APPS") or "null"),
+        "HOST_APPS": parse_host_apps(environ.get("BFF_HOST_APPS") or "null", local),
         # Idle expiry: every request moves it on, never past the absolute maximum counted from creation.
         "SESSION_TTL_SECONDS": _seconds(environ, "BFF_SESSION_TTL_SECONDS", 30 * 60),
         "SESSION_MAX_SECONDS": _seconds(environ, "BFF_SESSION_MAX_SECONDS", 12 * 3600),
         # How long after it expired a session's token still proves that a renewed session continues its work.
         "SESSION_RENEWAL_GRACE_SECONDS": _seconds(environ, "BFF_SESSION_RENEWAL_GRACE_SECONDS", 2 * 3600),
+        "RETENTION_DAYS": _days(environ, "BFF_RETENTION_DAYS", 30),
         "OSIGU_NATIONAL_REPOSITORY_ID": environ.get("OSIGU_NATIONAL_REPOSITORY_ID"),
         "OSIGU_SIGNING_KEY_FILE": environ.get("OSIGU_SIGNING_KEY_FILE"),
+        # Outside local a callback may only reach a public address, whatever its name resolves to.
+        "CALLBACKS_PUBLIC_ONLY": not local,
+        # Per host app; checked where they are applied (bff/rate_limits.py).
+        "RATE_LIMIT_SESSIONS": environ.get("BFF_RATE_LIMIT_SESSIONS") or "600/minute",
+        "RATE_LIMIT_PROXY": environ.get("BFF_RATE_LIMIT_PROXY") or "1200/minute",
     }
     config["TRUSTED_PROXIES"], config["PROXY_HOPS"] = _trusted_proxies(environ)
     if environ.get("BFF_DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = environ["BFF_DATABASE_URL"]
     check(config)
     return config
+
+
+def _check_base_url(base_url, env):
+    """OSIGU_BASE_URL is http(s), https outside local; local (public demo credentials) is for this machine only."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"OSIGU_BASE_URL must be an http(s) URL; got {base_url!r}.")
+    if env == "local" and not _is_loopback_host(parts.hostname):
+        raise ConfigError(f"OSIGU_BASE_URL points at {parts.hostname}, but OSIGU_ENV is local (the default), which "
+                          "is only for the simulator on this machine and uses public demo credentials: "
+                          "set OSIGU_ENV=sandbox or production.")
+    if env != "local" and parts.scheme != "https":
+        raise ConfigError(f"OSIGU_BASE_URL must be https in {env}: it carries your credentials and patients' data.")
+
+
+def _check_secret_key(key, env):
+    """BFF_SECRET_KEY signs widget sessions: outside local it must be long and random."""
+    if not key:
+        raise ConfigError(f"BFF_SECRET_KEY is required when OSIGU_ENV={env}: it signs widget sessions "
+                          "(use 32+ random bytes, the same on every worker).")
+    if len(key) < MIN_SECRET_KEY_CHARS or len(set(key)) < 8:
+        raise ConfigError(f"BFF_SECRET_KEY is too weak ({len(key)} characters, {len(set(key))} different): use "
+                          f"{MIN_SECRET_KEY_CHARS}+ random characters, e.g. python3 -c 'import secrets; "
+                          "print(secrets.token_hex(32))'.")
 
 
 def check(config):
@@ -190,6 +310,11 @@ def check(config):
                           "(the idle limit).")
     if config["OSIGU_ENV"] == "production" and config["OSIGU_BASE_URL"].startswith("http://"):
         raise ConfigError("OSIGU_BASE_URL must be https in production.")
+    local = config["OSIGU_ENV"] == "local"
+    if config["OSIGU_WEBHOOK_SECRET"] and not _whsec_ok(config["OSIGU_WEBHOOK_SECRET"],
+                                                         1 if local else MIN_WEBHOOK_SECRET_BYTES):
+        raise ConfigError("OSIGU_WEBHOOK_SECRET must be the whsec_... secret Osigu gave you (whsec_ followed by "
+                          f"the base64 of {MIN_WEBHOOK_SECRET_BYTES}+ bytes).")
 
 
 def _check_v2_certification(app, config):

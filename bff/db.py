@@ -11,7 +11,9 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after a commit: a step commits the draft, then renders it, and expiring it would
+# read every row again. Sessions last one request (or one outbox round), so nothing is kept stale.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def utcnow():
@@ -53,7 +55,7 @@ class WidgetSession(db.Model):
     context: Mapped[dict] = mapped_column(JSON)
     theme: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # the purge reads by it
     # The doctor's piece of work (a draft) this session carries on; a renewal or a resume passes it on.
     flow_id: Mapped[str] = mapped_column(String(64), index=True)
     renewed_to: Mapped[str | None] = mapped_column(String(64))  # the session that took this one's work over
@@ -61,15 +63,19 @@ class WidgetSession(db.Model):
 
 
 class SessionObject(db.Model):
-    """An upstream object (prescription, dispensation, pre-authorization) and the widget session that owns it."""
+    """An upstream object (prescription, dispensation, pre-authorization...) and the host app that owns it.
+
+    session_id names the widget session that created it; None when the host app created it through the proxy.
+    Kept as long as the object matters: it is the proof of ownership (see bff/retention.py).
+    """
 
     __tablename__ = "bff_session_object"
     __table_args__ = (UniqueConstraint("kind", "upstream_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    session_id: Mapped[str | None] = mapped_column(String(64), index=True)
     host_app_id: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
-    upstream_id: Mapped[str] = mapped_column(String(100))
+    upstream_id: Mapped[str] = mapped_column(String(100), index=True)  # a webhook names objects by id alone
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -80,7 +86,23 @@ class WebhookEvent(db.Model):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class WebhookObject(db.Model):
+    """An upstream object a stored webhook is about: a binding written later finds the events it missed."""
+
+    __tablename__ = "bff_webhook_object"
+    upstream_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class WebhookForward(db.Model):
+    """A webhook already owed to a host app as a callback, so a re-match never queues it twice."""
+
+    __tablename__ = "bff_webhook_forward"
+    webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    host_app_id: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class OutboxMessage(db.Model):

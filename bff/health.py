@@ -9,6 +9,7 @@ from .db import db
 
 bp = Blueprint("health", __name__)
 READY_CACHE_SECONDS = 5  # a readiness probe every second must not become an Osigu call every second
+PROBE_TIMEOUT = (1, 2)  # (connect, read) seconds
 
 
 @bp.get("/healthz")
@@ -23,8 +24,10 @@ def _check_database():
 
 
 def _check_upstream():
+    """One quick call, never retried: a probe must answer fast whatever Osigu does."""
     client = host_apps.upstream_for(host_apps.all_host_apps()[0])
-    client.request("GET", "/medical-catalogs/v1/diagnoses", params={"query": "R51", "page_size": 1}).close()
+    client.request("GET", "/medical-catalogs/v1/diagnoses", params={"query": "R51", "page_size": 1},
+                   timeout=PROBE_TIMEOUT, retry_budget=0)
     return "ok"
 
 

@@ -1,11 +1,14 @@
 """Host apps (tenants): who is calling, by API key, compared in constant time."""
 
 import hmac
+import threading
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from .errors import ApiError
-from .upstream import UpstreamClient
+from .upstream import Bulkhead, UpstreamClient
+
+_clients_lock = threading.Lock()
 
 
 def all_host_apps():
@@ -18,7 +21,13 @@ def by_id(host_app_id):
 
 
 def authenticate():
-    """Return the host app whose API key is in 'Authorization: Bearer', or answer 401."""
+    """Return the host app whose API key is in 'Authorization: Bearer', or answer 401 (checked once a request)."""
+    if "host_app" not in g:
+        g.host_app = _by_api_key()
+    return g.host_app
+
+
+def _by_api_key():
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -34,16 +43,33 @@ def authenticate():
     return found
 
 
+def osigu_credentials(host_app, config):
+    """(client_id, client_secret) a host app acts with in Osigu: its own, or else the BFF's."""
+    if host_app and host_app.osigu_client_id:
+        return host_app.osigu_client_id, host_app.osigu_client_secret
+    return config["OSIGU_CLIENT_ID"], config["OSIGU_CLIENT_SECRET"]
+
+
 def upstream_for(host_app):
-    """The Osigu client for a host app's credentials (its own, or the BFF's), one per tenant per process."""
+    """The Osigu client for a host app's credentials (its own, or the BFF's), one per tenant per process.
+
+    Each tenant's calls in flight are capped by its own bulkhead, and all tenants' together by one
+    shared bulkhead smaller than the server's thread pool, so threads stay free whatever Osigu does.
+    """
     config = current_app.config
-    client_id = host_app.osigu_client_id or config["OSIGU_CLIENT_ID"]
-    secret = host_app.osigu_client_secret or config["OSIGU_CLIENT_SECRET"]
+    client_id, secret = osigu_credentials(host_app, config)
     clients = current_app.extensions.setdefault("bff.upstream", {})
-    if client_id not in clients:
-        clients[client_id] = UpstreamClient(config["OSIGU_BASE_URL"], client_id, secret,
-                                            timeout=config["UPSTREAM_TIMEOUT"],
-                                            max_retry_after=config["UPSTREAM_MAX_RETRY_AFTER"])
+    if client_id in clients:
+        return clients[client_id]
+    with _clients_lock:
+        if client_id not in clients:
+            wait = config["UPSTREAM_QUEUE_SECONDS"]
+            shared = current_app.extensions.setdefault("bff.upstream_bulkhead",
+                                                       Bulkhead(config["UPSTREAM_CONCURRENCY"], wait))
+            clients[client_id] = UpstreamClient(
+                config["OSIGU_BASE_URL"], client_id, secret,
+                timeout=config["UPSTREAM_TIMEOUT"], retry_budget=config["UPSTREAM_RETRY_BUDGET_SECONDS"],
+                bulkhead=Bulkhead(config["UPSTREAM_CONCURRENCY_PER_TENANT"], wait, parent=shared))
     return clients[client_id]
 
 

@@ -55,7 +55,8 @@ def init_request_logging(app):
         access.info("request", extra={
             "request_id": g.get("request_id"),
             "method": request.method,
-            "path": request.path,  # never the query string: it can carry document numbers
+            # Never the query string (it can carry document numbers), nor one smuggled in as %3F.
+            "path": request.path.partition("?")[0],
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
         })

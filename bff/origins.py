@@ -3,11 +3,13 @@
 from flask import Blueprint, request
 
 from . import host_apps
+from .security import cacheable
 
 bp = Blueprint("origins", __name__)
 
 
 @bp.get("/v1/origins/check")
+@cacheable
 def check_origin():
     """Answer {registered: bool} for one origin; it names no host app and lists no other origin."""
     origin = request.args.get("origin", "")

@@ -9,9 +9,9 @@ from typing import Literal
 from flask import Blueprint, current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.exc import IntegrityError
 
 from . import contexts, host_apps
+from .bodies import request_json
 from .db import SessionObject, WidgetSession, aware, db, utcnow
 from .errors import ApiError
 from .i18n import valid_timezone
@@ -83,7 +83,7 @@ def create_session():
     """Create a short-lived widget session for one user of the calling host app (server to server)."""
     host_app = host_apps.authenticate()
     try:
-        body = NewSession.model_validate(request.get_json(silent=True) or {})
+        body = NewSession.model_validate(request_json())
         context = contexts.validate(body.widget, body.context)
     except ValidationError as error:
         raise _validation_error(error) from None
@@ -220,35 +220,3 @@ def require_widget_session(widget):
 
     return decorator
 
-
-def bind(kind, upstream_id):
-    """Record that the current session created (or was given) an upstream object; the caller commits."""
-    if _owns(_owner(kind, upstream_id)):
-        return  # a replayed request binding what this session (or the one it took over from) already owns
-    db.session.add(SessionObject(session_id=g.widget_session.id, host_app_id=g.widget_session.host_app_id,
-                                 kind=kind, upstream_id=upstream_id))
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        if _owns(_owner(kind, upstream_id)):
-            return  # a concurrent replay of this session's own request bound it first
-        raise ApiError(409, "BFF-409", "This object already belongs to another widget session.") from None
-
-
-def require_own(kind, upstream_id):
-    """Refuse (404, as if it did not exist) an upstream object the current session does not own."""
-    if not _owns(_owner(kind, upstream_id)):
-        raise ApiError(404, "BFF-404", "Not found.")
-
-
-def _owner(kind, upstream_id):
-    """Return the id of the session that owns an upstream object, or None."""
-    return db.session.scalar(db.select(SessionObject.session_id).filter_by(kind=kind, upstream_id=upstream_id))
-
-
-def _owns(owner_id):
-    """Whether the current session is owner_id, or carries on its work (an answer that came back after a renewal)."""
-    session = g.widget_session
-    return owner_id is not None and (owner_id == session.id or db.session.scalar(
-        db.select(WidgetSession.flow_id).filter_by(id=owner_id)) == session.flow_id)

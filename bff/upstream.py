@@ -1,11 +1,18 @@
-"""The one module that talks to Osigu: cached OAuth tokens, timeouts, retries, idempotency keys.
+"""The one module that talks to Osigu: cached OAuth tokens, timeouts, retries, idempotency keys, bulkheads.
 
 One UpstreamClient per set of Osigu credentials (tenant). Tokens come from Authlib's requests
 client with the client-credentials grant; the client caches them for 5/6 of their lifetime and
 fetches them single-flight, because Authlib alone neither locks nor handles a 401.
+
+Every call runs in a request thread of the BFF, so none may hold it for long: retries wait at most
+RETRY_BUDGET seconds in all (a longer Retry-After goes back to the caller as a retryable error),
+and a Bulkhead caps the calls in flight per tenant and overall, so threads stay free for /healthz
+and for the other tenants whatever Osigu does.
 """
 
+import email.utils
 import logging
+import os
 import threading
 import time
 import uuid
@@ -30,6 +37,11 @@ IN_PROGRESS_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
 # Used when a token response has no expires_in: Authlib would otherwise never refresh it.
 FALLBACK_TOKEN_LIFETIME = 300
 TOKEN_REFRESH_FRACTION = 5 / 6
+# Seconds a request thread may sleep between retries of one call, in all; and how many retries at most.
+RETRY_BUDGET = 2.0
+MAX_RETRIES = 3
+BACKOFF_SECONDS = 0.2
+JSON_TYPES = ("application/json", "application/problem+json")
 
 
 def path(template, *segments):
@@ -46,36 +58,98 @@ class UpstreamError(Exception):
         self.details, self.retryable, self.retry_after = details, retryable, retry_after
 
 
-def retry_policy(max_retry_after):
-    """Retry idempotent requests on 429/502/503/504 and connection failures, honouring a capped Retry-After."""
-    return Retry(
-        total=3,
-        connect=2,  # nothing was sent yet, so safe for any method
-        read=0,  # a read failure may mean the request took effect: never replay it blindly
-        status=3,
-        allowed_methods=IDEMPOTENT_METHODS,
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=0.2,
-        backoff_max=2,
-        respect_retry_after_header=True,
-        retry_after_max=max_retry_after,
-        raise_on_status=False,
-    )
+def busy(message="Too many calls to Osigu are in flight; try again in a moment."):
+    """The error for a call refused by a bulkhead: nothing was sent, so retrying is safe."""
+    return UpstreamError(503, "BFF-BUSY", message, retryable=True, retry_after="1")
+
+
+def malformed(what):
+    """The error for a 2xx answer that is not the JSON Osigu sends (an intermediary's page, a cut-off body)."""
+    return UpstreamError(502, "BFF-UPSTREAM-BODY", f"Osigu's answer could not be read ({what}); try again.",
+                         retryable=True)
+
+
+class Bulkhead:
+    """Caps the calls in flight: per tenant, and across tenants through a shared parent.
+
+    A call that finds every slot taken waits for one (at most `wait` seconds) only while slots are
+    changing hands, one taken or given back in the last `stall` seconds; when Osigu is slow they stop
+    turning and calls are refused at once with a retryable BFF-BUSY. So a slow or rate-limited Osigu
+    holds `limit` request threads at most, and a busy but healthy one refuses nobody.
+    """
+
+    def __init__(self, limit, wait=0.5, stall=0.25, parent=None):
+        self.wait, self.stall, self.parent = wait, stall, parent
+        self._slots = threading.BoundedSemaphore(limit)
+        self._turned_at = time.monotonic()  # when a slot was last taken or given back
+
+    def __enter__(self):
+        if not self._slots.acquire(blocking=False):
+            stalled = time.monotonic() - self._turned_at > self.stall
+            if stalled or not self._slots.acquire(timeout=self.wait):
+                raise busy()
+        self._turned_at = time.monotonic()
+        if self.parent is not None:
+            try:
+                self.parent.__enter__()
+            except UpstreamError:
+                self._slots.release()
+                raise
+        return self
+
+    def __exit__(self, *_):
+        if self.parent is not None:
+            self.parent.__exit__()
+        self._turned_at = time.monotonic()
+        self._slots.release()
+
+
+def connect_retries():
+    """Retry a connection that could not be made (nothing was sent, so safe for any method), and nothing else.
+
+    Status retries are the client's own, so their waits can be budgeted; a read failure may mean the
+    request took effect, so it is never replayed blindly.
+    """
+    return Retry(total=2, connect=2, read=0, status=0, other=0, backoff_factor=0.1, raise_on_status=False)
+
+
+def read_environment_once(session, base_url, pool_size=10):
+    """Give a requests session the proxy and CA settings of the environment now, and pooled connections.
+
+    With trust_env on, requests re-reads the environment and ~/.netrc on every call; the BFF talks to
+    one base URL, so HTTPS_PROXY/NO_PROXY and REQUESTS_CA_BUNDLE are resolved once, at start-up.
+    """
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(base_url)
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    adapter = HTTPAdapter(max_retries=connect_retries(), pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def seconds_to_wait(retry_after):
+    """Read a Retry-After header (seconds or an HTTP date) as seconds; None when absent or unreadable."""
+    if not retry_after:
+        return None
+    if retry_after.strip().isdigit():
+        return float(retry_after)
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(retry_after).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 class UpstreamClient:
     """Calls Osigu with one tenant's credentials."""
 
-    def __init__(self, base_url, client_id, client_secret, timeout=DEFAULT_TIMEOUT, max_retry_after=10):
+    def __init__(self, base_url, client_id, client_secret, timeout=DEFAULT_TIMEOUT, retry_budget=RETRY_BUDGET,
+                 bulkhead=None):
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self._oauth = OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic")
-        self._oauth.mount("https://", HTTPAdapter(max_retries=retry_policy(max_retry_after)))
-        self._oauth.mount("http://", HTTPAdapter(max_retries=retry_policy(max_retry_after)))
-        self._http = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry_policy(max_retry_after), pool_maxsize=32)
-        self._http.mount("https://", adapter)
-        self._http.mount("http://", adapter)
+        self.timeout, self.retry_budget, self.bulkhead = timeout, retry_budget, bulkhead
+        self._oauth = read_environment_once(
+            OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic"), self.base_url)
+        self._http = read_environment_once(requests.Session(), self.base_url, pool_size=32)
         self._token_lock = threading.Lock()
         self._token = None
         self._token_refresh_at = 0.0
@@ -119,34 +193,58 @@ class UpstreamClient:
                 self._token_refresh_at = 0.0
 
     def request(self, method, path, *, params=None, json=None, data=None, headers=None, idempotency_key=None,
-                stream=False):
+                stream=False, timeout=None, retry_budget=None):
         """Send one request to Osigu and return the response; raise UpstreamError unless it is 2xx.
 
         A state-changing request always carries an Idempotency-Key (pass one that is stable across
         retries of the same user action); a 401 refetches the token and retries once; a key still being
         processed upstream is waited for (briefly) and sent again, which replays the first response.
+        An idempotent request is retried on 429/502/503/504 while the waits fit in the retry budget.
+        Without stream, a 2xx body must be the JSON Osigu sends: anything else is a retryable error.
         """
         method = method.upper()
         headers = dict(headers or {})
         if method in STATE_CHANGING_METHODS:
             headers.setdefault("Idempotency-Key", idempotency_key or str(uuid.uuid4()))
-        for wait in IN_PROGRESS_WAITS:
-            try:
-                return self._send(method, path, params, json, data, headers, stream)
-            except UpstreamError as error:
-                if (error.status, error.error_code) != IN_PROGRESS:
-                    raise
-                time.sleep(wait)  # the first request with this key is still running upstream
-        return self._send(method, path, params, json, data, headers, stream)
+        send = (method, path, params, json, data, headers, stream, timeout or self.timeout)
+        budget = self.retry_budget if retry_budget is None else retry_budget
+        if self.bulkhead is None:
+            return self._send_retrying(send, budget)
+        with self.bulkhead:
+            return self._send_retrying(send, budget)
 
-    def _send(self, method, path, params, json, data, headers, stream):
+    def _send_retrying(self, send, budget):
+        """Send, retrying what is safe to retry while the waits fit in budget seconds."""
+        method, in_progress_waits, retries, waited = send[0], iter(IN_PROGRESS_WAITS), 0, 0.0
+        while True:
+            try:
+                return self._send(*send)
+            except UpstreamError as error:
+                if (error.status, error.error_code) == IN_PROGRESS:
+                    wait = next(in_progress_waits, None)  # the first request with this key is still running
+                elif method in IDEMPOTENT_METHODS and error.retryable and retries < MAX_RETRIES \
+                        and not error.error_code.startswith("BFF-"):  # Osigu's answer, not our timeout
+                    retries += 1
+                    after = seconds_to_wait(error.retry_after)
+                    wait = after if after is not None else BACKOFF_SECONDS * 2 ** (retries - 1)
+                    if waited + wait > budget:
+                        wait = None  # a long Retry-After is the caller's to honour, not this thread's
+                    else:
+                        waited += wait
+                else:
+                    wait = None
+                if wait is None:
+                    raise
+                time.sleep(wait)
+
+    def _send(self, method, path, params, json, data, headers, stream, timeout):
         """Send once (refetching the token and resending once on a 401); raise UpstreamError unless 2xx."""
         for attempt in (1, 2):
             token = self.access_token()
             headers["Authorization"] = f"Bearer {token}"
             try:
                 response = self._http.request(method, self.base_url + path, params=params, json=json, data=data,
-                                              headers=headers, timeout=self.timeout, stream=stream)
+                                              headers=headers, timeout=timeout, stream=stream)
             except requests.Timeout as error:
                 raise UpstreamError(504, "BFF-504", "Osigu did not answer in time.", retryable=True) from error
             except requests.RequestException as error:
@@ -158,11 +256,48 @@ class UpstreamClient:
             break
         if not response.ok:
             raise error_from(response)
+        if not stream:
+            response.parsed = parsed_body(response)
         return response
 
     def get_json(self, path, **params):
         """GET a JSON resource."""
-        return self.request("GET", path, params=params or None).json()
+        return self.request("GET", path, params=params or None).parsed
+
+
+def parsed_body(response):
+    """The JSON of a 2xx answer (None when it has no body); raise a retryable error for anything else.
+
+    Osigu answers every call with a JSON object (or nothing): an HTML page, an empty object or cut-off
+    JSON comes from something between us, and reading on would be a 500.
+    """
+    if not response.content:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        kind = "an HTML page" if "html" in response.headers.get("Content-Type", "") else "not JSON"
+        raise malformed(kind) from None
+    if not body or not isinstance(body, dict | list):
+        raise malformed("no content")
+    return body
+
+
+def passthrough(response, chunk_size):
+    """The body of a streamed 2xx answer to pass on: JSON is read and checked first, anything else streams.
+
+    Checking JSON needs it whole, but it is small; PDFs and other files stream through untouched.
+    """
+    content_type = response.headers.get("Content-Type", "")
+    if not content_type.startswith(JSON_TYPES) and "html" not in content_type:
+        return response.iter_content(chunk_size)
+    try:
+        parsed_body(response)
+    except requests.RequestException as error:
+        raise UpstreamError(502, "BFF-502", "Osigu's answer was cut off.", retryable=True) from error
+    finally:
+        response.close()
+    return [response.content]
 
 
 def error_from(response):

@@ -7,16 +7,19 @@ from flask import Blueprint, current_app, request
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from . import outbox
-from .db import SessionObject, WebhookEvent, db
+from . import host_apps, outbox
+from .bodies import request_json
+from .db import SessionObject, WebhookEvent, WebhookForward, WebhookObject, db
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
-# Which fields of an event name an upstream object a widget session may own.
-OBJECT_FIELDS = ("dispensation_id", "prescription_id", "preauthorization_id", "authorization_id")
+# Which fields of an event name an upstream object a host app may own (see bff/ownership.py).
+OBJECT_FIELDS = ("dispensation_id", "prescription_id", "preauthorization_id", "authorization_id",
+                 "authorization_code", "claim_id", "settlement_id")
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+MAX_ID_LENGTH = 100  # bff_session_object.upstream_id
 
 
 def _verified_payload():
@@ -27,20 +30,60 @@ def _verified_payload():
     if not all(headers.values()):
         raise ApiError(400, "BFF-WEBHOOK-HEADERS", "Missing Standard Webhooks headers.")
     try:
-        return Webhook(secret).verify(request.get_data(), headers)
+        Webhook(secret).verify(request.get_data(), headers, json_parse=False)
     except WebhookVerificationError:
         raise ApiError(401, "BFF-WEBHOOK-SIGNATURE", "The webhook signature is invalid or too old.") from None
     except (ValueError, binascii.Error):  # a malformed signature header raises these, not the above
         raise ApiError(400, "BFF-WEBHOOK-HEADERS", "Malformed Standard Webhooks headers.") from None
+    return request_json()
 
 
-def concerned_host_apps(data):
-    """The host apps whose widget sessions own an object the event is about."""
-    ids = [data[field] for field in OBJECT_FIELDS if isinstance(data.get(field), str)]
-    if not ids:
+def object_ids(data):
+    """The upstream objects an event's data names (ids of a sane size: nothing longer was ever bound)."""
+    return sorted({data[field] for field in OBJECT_FIELDS
+                   if isinstance(data.get(field), str) and 0 < len(data[field]) <= MAX_ID_LENGTH})
+
+
+def concerned_host_apps(upstream_ids):
+    """The host apps that own (through a widget session or the proxy) an object the event is about."""
+    if not upstream_ids:
         return []
     return sorted(set(db.session.scalars(
-        db.select(SessionObject.host_app_id).where(SessionObject.upstream_id.in_(ids)))))
+        db.select(SessionObject.host_app_id).where(SessionObject.upstream_id.in_(upstream_ids)))))
+
+
+def lock_objects(upstream_ids):
+    """Order binding an object and receiving a webhook about it, so whichever commits second sees the other.
+
+    Both write first and read second. SQLite has one writer at a time, which already orders them;
+    PostgreSQL needs a lock per object, held until the transaction ends.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        for upstream_id in sorted(set(upstream_ids)):
+            db.session.execute(db.text("SELECT pg_advisory_xact_lock(hashtext(:id))"), {"id": upstream_id})
+
+
+def forward_missed(host_app_id, upstream_id):
+    """Queue what a new binding is owed: the stored webhooks about its object (one may have come first)."""
+    events = db.session.scalars(db.select(WebhookEvent).join(WebhookObject, WebhookObject.webhook_id == WebhookEvent.id)
+                                .where(WebhookObject.upstream_id == upstream_id)).all()
+    for event in events:
+        forward(event, host_app_id)
+
+
+def forward(event, host_app_id):
+    """Owe a host app the callback for a stored webhook, once; the caller commits (the one place this happens)."""
+    host_app = host_apps.by_id(host_app_id)
+    if host_app is None or not host_app.callback_url:
+        return  # nowhere to deliver it
+    if db.session.get(WebhookForward, (event.id, host_app_id)) is not None:
+        return
+    db.session.add(WebhookForward(webhook_id=event.id, host_app_id=host_app_id))
+    outbox.enqueue(host_app_id, f"osigu.{event.event_type}", _data(event.payload), key=event.id)
+
+
+def _data(payload):
+    return payload.get("data") if isinstance(payload, dict) and isinstance(payload.get("data"), dict) else {}
 
 
 @bp.post("/v1/webhooks/osigu")
@@ -49,15 +92,18 @@ def receive():
     payload = _verified_payload()
     webhook_id = request.headers["webhook-id"]
     event_type = payload.get("type", "") if isinstance(payload, dict) else ""
-    data = payload.get("data") if isinstance(payload, dict) and isinstance(payload.get("data"), dict) else {}
-    concerned = concerned_host_apps(data)  # before adding: a duplicate must fail at commit, not in this query
-    db.session.add(WebhookEvent(id=webhook_id, event_type=event_type, payload=payload))
-    for host_app_id in concerned:
-        outbox.enqueue(host_app_id, f"osigu.{event_type}", data)
+    upstream_ids = object_ids(_data(payload))
+    lock_objects(upstream_ids)
+    event = WebhookEvent(id=webhook_id, event_type=event_type, payload=payload)
+    db.session.add(event)
+    db.session.add_all(WebhookObject(upstream_id=upstream_id, webhook_id=webhook_id) for upstream_id in upstream_ids)
     try:
-        db.session.commit()
+        db.session.flush()  # written before the bindings are read: see lock_objects
     except IntegrityError:
         db.session.rollback()
         log.info("duplicate webhook %s ignored", webhook_id)
         return {"status": "duplicate"}, 200
+    for host_app_id in concerned_host_apps(upstream_ids):
+        forward(event, host_app_id)
+    db.session.commit()
     return {"status": "accepted"}, 200

@@ -10,8 +10,9 @@ from gunicorn.app.base import BaseApplication
 class BffServer(BaseApplication):
     """Gunicorn configured from serve's options (no config file, no gunicorn command line of its own)."""
 
-    def __init__(self, options):
+    def __init__(self, options, threads):
         self.options = options
+        self.threads = threads
         super().__init__()
 
     def load_config(self):
@@ -21,13 +22,16 @@ class BffServer(BaseApplication):
     def load(self):
         """Build the BFF inside each worker, after the fork: its database connections and outbox thread are its own."""
         from . import create_app
+        from .cli import bound_upstream_calls
         from .logs import configure_logging
 
         configure_logging()
-        return create_app()
+        app = create_app()
+        bound_upstream_calls(app, self.threads)
+        return app
 
 
-def serve_with_workers(host, port, threads, workers):
+def serve_with_workers(host, port, threads, workers, connection_limit, channel_timeout):
     """Check the configuration and create the schema once, then run workers × threads until SIGTERM or Ctrl+C."""
     from . import create_app
     from .config import ConfigError
@@ -37,7 +41,7 @@ def serve_with_workers(host, port, threads, workers):
     if not os.environ.get("BFF_SECRET_KEY"):
         os.environ["BFF_SECRET_KEY"] = secrets.token_hex(32)
     try:
-        app = create_app({"OUTBOX_WORKER": False})
+        app = create_app({"OUTBOX_WORKER": False, "RETENTION_WORKER": False})  # the workers run those
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     with app.app_context():
@@ -49,10 +53,12 @@ def serve_with_workers(host, port, threads, workers):
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
+        "worker_connections": connection_limit,  # per process
+        "keepalive": channel_timeout,  # an idle keep-alive connection is closed after this
         "proc_name": "osigu-widgets-bff",
         # X-Forwarded-* is believed by the app, from BFF_TRUSTED_PROXIES only, never by gunicorn's own defaults.
         "forwarded_allow_ips": "",
         "secure_scheme_headers": {},
         # gunicornc's socket could add or kill workers, and two BFFs on one host would share its default path.
         "control_socket_disable": True,
-    }).run()
+    }, threads).run()

@@ -160,6 +160,10 @@ def field_errors(error, messages):
 
 def upstream_alert(error):
     """Say what went wrong upstream and what to do next, in the doctor's language (shown in place, with a 422)."""
+    if error.retryable and str(error.retry_after).isdigit():  # rate limited, or our own bulkhead full
+        message = _("Osigu is busy, try again in %(seconds)s s. Nothing you entered is lost.",
+                    seconds=error.retry_after)
+        return {"message": message, "code": error.error_code, "retryable": True}
     if error.status >= 500 or error.status == 429:
         message = _("Osigu is not answering right now. Nothing you entered is lost: try again in a moment.")
         return {"message": message, "code": error.error_code, "retryable": True}

@@ -8,7 +8,7 @@ from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_htmx import make_response
 
-from bff import outbox, sessions
+from bff import outbox, ownership
 from bff.db import db
 from bff.i18n import local_time
 from bff.upstream import UpstreamError, path
@@ -94,11 +94,12 @@ def issue():
     except UpstreamError as error:
         alert = upstream_alert(error)
         return render_review(422, alert)
-    sessions.bind("prescription", created["prescription_id"])
+    ownership.bind("prescription", created["prescription_id"])
     current.outcome = {key: created[key] for key in ("prescription_id", "prescription_code", "status", "created_at")}
     if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
         outbox.enqueue(host_app().id, "widget.prescription.issued",
-                       current.outcome | {"user_id": g.widget_session.user["id"]})
+                       current.outcome | {"user_id": g.widget_session.user["id"]}, key=created["prescription_id"])
+    db.session.commit()  # the binding, outcome and callback before any further upstream call
     return _done_with_success(current.outcome)
 
 
@@ -116,7 +117,7 @@ def resend():
     outcome = draft().outcome
     if not outcome:
         return show("review")
-    sessions.require_own("prescription", outcome["prescription_id"])
+    ownership.require_own("prescription", outcome["prescription_id"])
     email = request.form.get("email", "").strip()
     if email and not (len(email) <= MAX_EMAIL and re.match(EMAIL, email)):
         return render_done(422, email_error=_("Enter a valid e-mail address of at most %(max)s characters, or leave "

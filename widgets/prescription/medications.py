@@ -4,16 +4,17 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from bff.contexts import MAX_LINES, MAX_QUANTITY, PRODUCT_CODE
+from bff.provider_products import registered_products
 from bff.upstream import UpstreamError
 
 from . import bp, posology
-from .flow import draft, field_errors, render_step, renders, show, step_view, upstream, upstream_alert
+from .flow import draft, field_errors, host_app, render_step, renders, show, step_view, upstream, upstream_alert
 
 RESULTS_SHOWN = 8
 MAX_QUERY = 100
@@ -65,9 +66,8 @@ def field_messages():
 
 
 def registered(query):
-    """The provider's registered medications matching query; raises UpstreamError."""
-    return upstream().get_json("/arc/v1/providers/products", product_type="MEDICATION", query=query,
-                               page_size=RESULTS_SHOWN)["data"]
+    """The provider's registered medications matching query (from the tenant's cached list); raises UpstreamError."""
+    return registered_products(host_app(), "MEDICATION", g.widget_session.locale).search(query, RESULTS_SHOWN)
 
 
 def not_registered(query, registered_codes):
@@ -80,7 +80,7 @@ def product(code):
     """The registered product with this code, or None (also for a code of the wrong shape)."""
     if not re.match(PRODUCT_CODE, code or ""):
         return None
-    return next((item for item in registered(code) if item["product_code"] == code), None)
+    return registered_products(host_app(), "MEDICATION", g.widget_session.locale).find(code)
 
 
 @renders("medications")

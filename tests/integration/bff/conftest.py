@@ -2,13 +2,18 @@
 
 import json
 import queue
+import threading
+from datetime import UTC, datetime
 
 import pytest
+import requests
 from flask import Flask, request
 from standardwebhooks.webhooks import Webhook
+from waitress import wasyncore
 
 import bff
-from bff import outbox
+from bff import outbox, retention
+from bff.cli import make_server
 from bff.db import db
 
 CALLBACK_SECRET = "whsec_" + "aGlzLWEtY2FsbGJhY2stc2VjcmV0LTEyMzQ1Njc4OTA="
@@ -69,6 +74,7 @@ def make_bff(simulator_url, host_apps, tmp_path, bff_config):
                         "OSIGU_WEBHOOK_SECRET": OSIGU_WEBHOOK_SECRET, "BFF_HOST_APPS": json.dumps(host_apps)},
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bff.sqlite3'}",
             "OUTBOX_WORKER": False,
+            "RETENTION_WORKER": False,
             "OUTBOX_INTERVAL_SECONDS": 0.05,
             "OUTBOX_BACKOFF_SECONDS": 0.05,
         } | bff_config | overrides)
@@ -78,6 +84,7 @@ def make_bff(simulator_url, host_apps, tmp_path, bff_config):
     yield make
     for app in apps:
         outbox.stop_worker(app)
+        retention.stop_purger(app)
         with app.app_context():
             db.engine.dispose()
 
@@ -90,6 +97,25 @@ def bff_app(make_bff):
 @pytest.fixture
 def bff_url(bff_app, serve_wsgi):
     return serve_wsgi(bff_app)
+
+
+@pytest.fixture
+def serve_waitress():
+    """Serve BFF apps as `osigu-widgets serve` does (waitress, its thread pool and limits); each call returns a URL."""
+    running = []
+
+    def start(app, **options):
+        server = make_server(app, "127.0.0.1", 0, **options)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.effective_port}"
+
+    yield start
+    for server, thread in running:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)  # an empty map ends run()'s loop
+        thread.join()
 
 
 @pytest.fixture
@@ -118,3 +144,20 @@ def new_session(host):
         return response.json()["token"]
 
     return create
+
+
+@pytest.fixture
+def send_webhook(bff_url):
+    """Post a webhook to the BFF as Osigu does (Standard Webhooks, signed with OSIGU_WEBHOOK_SECRET)."""
+
+    def send(webhook_id, event_type, data):
+        body = json.dumps({"type": event_type, "timestamp": "2026-11-22T10:00:00Z", "data": data})
+        now = datetime.now(UTC)
+        headers = {"webhook-id": webhook_id, "webhook-timestamp": str(int(now.timestamp())),
+                   "webhook-signature": Webhook(OSIGU_WEBHOOK_SECRET).sign(webhook_id, now, body),
+                   "Content-Type": "application/json"}
+        response = requests.post(f"{bff_url}/v1/webhooks/osigu", data=body, headers=headers, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return send

@@ -6,7 +6,7 @@ import pytest
 from flask import Blueprint, g
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from bff import sessions
+from bff import ownership, sessions
 from bff.db import WidgetSession, db, utcnow
 
 VALID = {"widget": "dispensing", "origin": "http://127.0.0.1:9001", "locale": "en",
@@ -68,14 +68,14 @@ def bff_app(make_bff):
     @probe.post("/probe/objects/<upstream_id>")
     @sessions.require_widget_session("prescription")
     def create(upstream_id):
-        sessions.bind("prescription", upstream_id)
+        ownership.bind("prescription", upstream_id)
         db.session.commit()
         return {"owner": g.widget_session.id}, 201
 
     @probe.get("/probe/objects/<upstream_id>")
     @sessions.require_widget_session("prescription")
     def read(upstream_id):
-        sessions.require_own("prescription", upstream_id)
+        ownership.require_own("prescription", upstream_id)
         return {"upstream_id": upstream_id}
 
     app.register_blueprint(probe)

@@ -4,6 +4,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask import Flask, request
 
 from bff.upstream import UpstreamClient, UpstreamError
 from simulator.db import db
@@ -81,14 +82,21 @@ def test_posts_are_not_retried(client, set_faults, api):
 
 
 @pytest.mark.parametrize("simulator_config", [{"ADMIN_ENABLED": True}])
-def test_retry_after_is_capped(simulator_url, set_faults):
-    client = UpstreamClient(simulator_url, "demo-hospital", "demo-hospital-secret", max_retry_after=1)
-    set_faults({"path_prefix": SEARCH, "rate_limit_rate": 1, "retry_after": 3600, "times": 1})
-    finished = threading.Event()
-    worker = threading.Thread(target=lambda: client.get_json(SEARCH, query="R51") and finished.set())
-    worker.start()
-    worker.join(timeout=20)
-    assert finished.is_set(), "the client waited for the upstream's hour-long Retry-After"
+def test_a_long_retry_after_goes_back_to_the_caller_at_once(client, set_faults, api):
+    set_faults({"path_prefix": SEARCH, "rate_limit_rate": 1, "retry_after": 3600, "times": 2})
+    with pytest.raises(UpstreamError) as failure:
+        client.get_json(SEARCH, query="R51")
+    assert (failure.value.status, failure.value.retryable, failure.value.retry_after) == (429, True, "3600")
+    assert faults_left(api)[0]["times"] == 1  # one attempt: the thread did not wait for the hour
+
+
+@pytest.mark.parametrize("simulator_config", [{"ADMIN_ENABLED": True}])
+def test_retries_wait_no_longer_than_the_budget_in_all(client, set_faults, api):
+    set_faults({"path_prefix": SEARCH, "rate_limit_rate": 1, "retry_after": 1, "times": 5})
+    with pytest.raises(UpstreamError) as failure:
+        client.get_json(SEARCH, query="R51")
+    assert failure.value.status == 429
+    assert faults_left(api)[0]["times"] == 2  # waited 1 s twice (the 2 s budget), then gave up
 
 
 def test_state_changing_calls_carry_an_idempotency_key(client):
@@ -134,3 +142,23 @@ def test_an_unreachable_upstream_is_a_retryable_502():
     with pytest.raises(UpstreamError) as failure:
         client.get_json(SEARCH)
     assert failure.value.status == 502 and failure.value.retryable
+
+
+def test_the_egress_proxy_is_read_from_the_environment_once(serve_wsgi, monkeypatch):
+    relayed = []
+    proxy = Flask("egress-proxy")
+
+    @proxy.route("/<path:path>", methods=["GET", "POST"])
+    def relay(path):
+        relayed.append(request.url)
+        if path == "v1/oauth/token":
+            return {"access_token": "via-proxy", "token_type": "Bearer", "expires_in": 3600}
+        return {"data": [{"diagnosis_code": "R51"}]}
+
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", serve_wsgi(proxy))
+    client = UpstreamClient("http://osigu.example", "demo-hospital", "demo-hospital-secret")
+    monkeypatch.delenv("HTTP_PROXY")  # read at start-up, not on every call
+    assert client.get_json(SEARCH, query="R51")["data"]
+    assert relayed == ["http://osigu.example/v1/oauth/token", f"http://osigu.example{SEARCH}?query=R51"]

@@ -8,7 +8,7 @@ import requests
 from flask import g
 from standardwebhooks.webhooks import Webhook
 
-from bff import outbox, sessions
+from bff import outbox, ownership, sessions
 from bff.db import OutboxMessage, WebhookEvent, WidgetSession, db
 
 # The secret the test BFF is configured with (tests/integration/bff/conftest.py).
@@ -31,7 +31,7 @@ def own(bff_app, token, kind, upstream_id):
     """Bind an upstream object to a widget session, as a widget does when it creates one."""
     with bff_app.test_request_context():
         g.widget_session = sessions.load_session(token, "dispensing")
-        sessions.bind(kind, upstream_id)
+        ownership.bind(kind, upstream_id)
         db.session.commit()
 
 
@@ -80,6 +80,30 @@ def test_an_event_about_nobodys_object_is_stored_but_not_forwarded(bff_app, bff_
     assert count(bff_app, OutboxMessage) == 0
 
 
+def test_a_webhook_that_arrives_before_the_binding_is_forwarded_when_the_binding_is_written(
+        bff_app, bff_url, new_session, callback_receiver):
+    # Osigu can tell us about a dispensation before the request that created it has bound it.
+    body, headers = signed(EVENT)
+    assert requests.post(f"{bff_url}/v1/webhooks/osigu", data=body, headers=headers, timeout=10).ok
+    assert count(bff_app, OutboxMessage) == 0
+    own(bff_app, new_session("dispensing"), "dispensation", "dsp_1")
+    with bff_app.app_context():
+        assert outbox.deliver_due(0.05) == 1
+    _, payload = callback_receiver.received.get(timeout=10)
+    assert payload["type"] == "osigu.dispensing.completed" and payload["data"]["dispensation_id"] == "dsp_1"
+
+
+def test_a_host_app_hears_of_a_webhook_once_however_many_of_its_objects_it_names(bff_app, bff_url, new_session):
+    token = new_session("dispensing")
+    own(bff_app, token, "prescription", "rx_1")
+    event = {"type": "prescription.dispensed", "data": {"prescription_id": "rx_1", "dispensation_id": "dsp_1"}}
+    body, headers = signed(event)
+    assert requests.post(f"{bff_url}/v1/webhooks/osigu", data=body, headers=headers, timeout=10).ok
+    assert count(bff_app, OutboxMessage) == 1
+    own(bff_app, token, "dispensation", "dsp_1")  # the re-match finds the event already owed to his-a
+    assert count(bff_app, OutboxMessage) == 1
+
+
 def test_a_callback_owed_before_a_restart_is_delivered_after_it(make_bff, serve_wsgi, new_session, bff_app,
                                                               callback_receiver, eventually):
     callback_receiver.fail_first = 10**6  # the host is down
@@ -110,7 +134,7 @@ def test_a_callback_owed_before_a_restart_is_delivered_after_it(make_bff, serve_
 
 def test_a_removed_host_app_fails_its_callbacks_without_retrying_forever(bff_app):
     with bff_app.app_context():
-        outbox.enqueue("gone-app", "osigu.dispensing.completed", {"dispensation_id": "dsp_1"})
+        outbox.enqueue("gone-app", "osigu.dispensing.completed", {"dispensation_id": "dsp_1"}, key="msg_1")
         db.session.commit()
         outbox.deliver_due(0.05)
         assert db.session.scalars(db.select(OutboxMessage)).one().status == "FAILED"

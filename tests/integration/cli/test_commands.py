@@ -245,6 +245,16 @@ def test_demo_starts_again_after_a_prescription_was_issued(run, demo_env):
     assert process.wait(timeout=30) == 0
 
 
+def test_serve_refuses_the_demo_defaults_against_a_real_osigu(run):
+    # No OSIGU_ENV (so local, with the public demo credentials) but a real Osigu: refused, in one line.
+    process = run("serve", "--port", str(free_port()), env={"OSIGU_ENV": "", "OSIGU_BASE_URL": "https://api.osigu.com"})
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 1 and "Traceback" not in output
+    assert output.strip().splitlines() == ["Error: OSIGU_BASE_URL points at api.osigu.com, but OSIGU_ENV is local "
+                                           "(the default), which is only for the simulator on this machine and uses "
+                                           "public demo credentials: set OSIGU_ENV=sandbox or production."]
+
+
 def worker_pids(server):
     """The processes the server forked (Linux /proc)."""
     with open(f"/proc/{server.pid}/task/{server.pid}/children") as children:

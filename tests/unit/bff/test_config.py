@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from bff.config import ConfigError, from_environment
+from bff.config import ConfigError, from_environment, is_public_address
 
 APP = {"id": "his", "api_key": "k" * 20, "origins": ["https://his.example.com"]}
-SANDBOX = {"OSIGU_ENV": "sandbox", "BFF_SECRET_KEY": "s" * 32, "OSIGU_CLIENT_ID": "cid",
+CALLBACK_SECRET = "whsec_" + "aGlzLWEtY2FsbGJhY2stc2VjcmV0LTEyMzQ1Njc4OTA="  # 32 bytes
+SANDBOX = {"OSIGU_ENV": "sandbox", "BFF_SECRET_KEY": "0f3c9a7e5b2d4c6a8e1f3b5d7c9a2e4f", "OSIGU_CLIENT_ID": "cid",
            "OSIGU_CLIENT_SECRET": "secret", "BFF_HOST_APPS": json.dumps([APP])}
 
 
@@ -61,6 +62,106 @@ def test_a_host_app_may_bring_its_own_credentials_instead():
 def test_secrets_do_not_show_in_a_host_apps_repr():
     app = from_environment(SANDBOX)["HOST_APPS"][0]
     assert "k" * 20 not in repr(app)
+
+
+def with_callback(url, secret=CALLBACK_SECRET, **environ):
+    return SANDBOX | {"BFF_HOST_APPS": json.dumps([APP | {"callback_url": url, "callback_secret": secret}])} | environ
+
+
+@pytest.mark.parametrize("environ", [{"OSIGU_BASE_URL": "https://api.osigu.com"},
+                                     {"OSIGU_ENV": "local", "OSIGU_BASE_URL": "http://simulator.internal:8070"}])
+def test_the_demo_defaults_are_only_for_a_simulator_on_this_machine(environ):
+    with pytest.raises(ConfigError, match="OSIGU_ENV is local .* set OSIGU_ENV=sandbox or production"):
+        from_environment(environ)
+
+
+@pytest.mark.parametrize("base_url", ["http://localhost:9000", "http://127.0.0.1:8070", "http://[::1]:8070"])
+def test_local_runs_against_a_simulator_on_this_machine(base_url):
+    config = from_environment({"OSIGU_BASE_URL": base_url})
+    assert config["OSIGU_CLIENT_ID"] == "demo-hospital" and config["CALLBACKS_PUBLIC_ONLY"] is False
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"BFF_SECRET_KEY": "x"}, r"BFF_SECRET_KEY is too weak \(1 characters"),
+    ({"BFF_SECRET_KEY": "ab" * 20}, r"too weak \(40 characters, 2 different\)"),
+    ({"OSIGU_BASE_URL": "http://sandbox.osigu.com"}, "must be https in sandbox"),
+    ({"OSIGU_BASE_URL": "ftp://sandbox.osigu.com"}, "must be an http"),
+    ({"BFF_HOST_APPS": json.dumps([APP | {"origins": ["http://his.example.com"]}])}, "origins must be https"),
+    ({"OSIGU_WEBHOOK_SECRET": "not-a-whsec"}, "OSIGU_WEBHOOK_SECRET must be the whsec_"),
+    ({"OSIGU_WEBHOOK_SECRET": "whsec_c2hvcnQ="}, "OSIGU_WEBHOOK_SECRET must be the whsec_"),  # 5 bytes
+])
+def test_weak_settings_are_refused_outside_local(change, words):
+    with pytest.raises(ConfigError, match=words):
+        from_environment(SANDBOX | change)
+
+
+@pytest.mark.parametrize("url, words", [
+    ("http://his.example.com/cb", "must be https outside"),
+    ("file:///etc/passwd", "must be https outside"),
+    ("gopher://his.example.com/cb", "must be https outside"),
+    ("https://localhost/cb", "must not point at this machine"),
+    ("https://callbacks.localhost/cb", "must not point at this machine"),
+    ("https://127.0.0.1:8443/cb", "must not point at this machine"),
+    ("https://[::1]/cb", "must not point at this machine"),
+    ("https://10.1.2.3/cb", "loopback, private or link-local"),
+    ("https://192.168.0.10/cb", "loopback, private or link-local"),
+    ("https://169.254.169.254/latest/meta-data", "loopback, private or link-local"),
+    ("https://[fe80::1]/cb", "loopback, private or link-local"),
+    ("https://[::ffff:10.0.0.1]/cb", "loopback, private or link-local"),
+    ("https://user:pw@his.example.com/cb", "must not carry credentials"),
+    ("https://his.example.com:99999/cb", "is not a valid URL"),
+    ("https:///cb", "has no host"),
+])
+def test_a_callback_url_that_could_reach_inside_is_refused(url, words):
+    with pytest.raises(ConfigError, match=f"BFF_HOST_APPS\\[0\\].callback_url .*{words}"):
+        from_environment(with_callback(url))
+
+
+@pytest.mark.parametrize("secret", ["not-a-whsec", "whsec_c2hvcnQ=", "whsec_!!!not base64!!!"])
+def test_a_callback_secret_must_be_a_strong_standard_webhooks_secret(secret):
+    with pytest.raises(ConfigError, match=r"BFF_HOST_APPS\[0\].callback_secret must be whsec_"):
+        from_environment(with_callback("https://his.example.com/cb", secret))
+
+
+def test_a_public_callback_url_is_accepted_and_checked_again_at_delivery():
+    for url in ("https://his.example.com/osigu/callbacks", "https://93.184.216.34/cb"):
+        config = from_environment(with_callback(url))
+        assert config["HOST_APPS"][0].callback_url == url and config["CALLBACKS_PUBLIC_ONLY"] is True
+
+
+def test_local_allows_a_callback_on_this_machine_but_no_other_scheme():
+    local = {"OSIGU_ENV": "local"}
+    app = APP | {"origins": ["http://127.0.0.1:8090"], "callback_secret": CALLBACK_SECRET}
+    ok = from_environment(local | {"BFF_HOST_APPS": json.dumps([app | {"callback_url": "http://127.0.0.1:8090/cb"}])})
+    assert ok["HOST_APPS"][0].callback_url == "http://127.0.0.1:8090/cb"
+    with pytest.raises(ConfigError, match="callback_url must be http or https"):
+        from_environment(local | {"BFF_HOST_APPS": json.dumps([app | {"callback_url": "file:///etc/passwd"}])})
+
+
+@pytest.mark.parametrize("address, public", [
+    ("93.184.216.34", True), ("2606:2800:220:1:248:1893:25c8:1946", True),
+    ("127.0.0.1", False), ("10.0.0.1", False), ("172.16.5.4", False), ("192.168.1.1", False),
+    ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("224.0.0.1", False),
+    ("::1", False), ("fe80::1%eth0", False), ("fc00::1", False), ("::ffff:127.0.0.1", False),
+])
+def test_public_addresses(address, public):
+    assert is_public_address(address) is public
+def test_admin_is_a_flag_a_host_app_opts_into():
+    admin = APP | {"id": "ops", "api_key": "o" * 20, "admin": True}
+    apps = from_environment(SANDBOX | {"BFF_HOST_APPS": json.dumps([APP, admin])})["HOST_APPS"]
+    assert [app.admin for app in apps] == [False, True]
+    with pytest.raises(ConfigError, match="admin must be true or false"):
+        from_environment(SANDBOX | {"BFF_HOST_APPS": json.dumps([APP | {"admin": "yes"}])})
+    # The demo's main host app is the provider's back office, so the README's provider-wide curls work.
+    assert [app.id for app in from_environment({})["HOST_APPS"] if app.admin] == ["demo-his"]
+
+
+def test_the_retention_is_a_month_unless_set():
+    assert from_environment(SANDBOX)["RETENTION_DAYS"] == 30
+    assert from_environment(SANDBOX | {"BFF_RETENTION_DAYS": "365"})["RETENTION_DAYS"] == 365
+    for wrong in ("0", "forever", "-1"):
+        with pytest.raises(ConfigError, match="BFF_RETENTION_DAYS must be a whole number of days"):
+            from_environment(SANDBOX | {"BFF_RETENTION_DAYS": wrong})
 
 
 def test_trusted_proxies_are_parsed_and_off_by_default():

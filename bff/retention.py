@@ -1,0 +1,90 @@
+"""Storage that does not only grow: what the BFF deletes after BFF_RETENTION_DAYS, and what it keeps.
+
+Deleted once older than the retention: widget sessions that expired (with the rows widget packages
+registered as theirs, such as drafts), callbacks delivered or failed for good, and received webhooks
+(with the objects they named and the host apps they were forwarded to). Kept for good: the bindings
+in bff_session_object, the proof of which host app owns which upstream object, which the proxy and
+the webhook routing read for as long as the object exists at Osigu (about 150 bytes each).
+"""
+
+import logging
+import threading
+from datetime import timedelta
+
+from flask import current_app
+
+from .db import OutboxMessage, WebhookEvent, WebhookForward, WebhookObject, WidgetSession, db, utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000  # rows per transaction: a purge never holds the database for long
+FINISHED_CALLBACKS = ("DELIVERED", "FAILED")
+
+
+def register(app, model, column):
+    """Delete model's rows whose column names a flow (a draft's sessions) when the flow's last session is purged."""
+    app.extensions.setdefault("bff.retention", []).append((model, column))
+
+
+def purge(days=None, now=None):
+    """Delete everything older than the retention (BFF_RETENTION_DAYS); return how many rows, by table."""
+    cutoff = (now or utcnow()) - timedelta(days=days or current_app.config["RETENTION_DAYS"])
+    owned_by_flow = current_app.extensions.get("bff.retention", [])
+    deleted = {"sessions": 0, "callbacks": 0, "webhooks": 0}
+    while ids := _batch(WidgetSession.id, WidgetSession.expires_at < cutoff):
+        flows = set(db.session.scalars(db.select(WidgetSession.flow_id).where(WidgetSession.id.in_(ids))))
+        db.session.execute(db.delete(WidgetSession).where(WidgetSession.id.in_(ids)))
+        # A renewed session carries its flow on: its draft goes only with the flow's last session.
+        still_open = db.session.scalars(db.select(WidgetSession.flow_id).where(WidgetSession.flow_id.in_(flows)))
+        ended = flows - set(still_open)
+        for model, column in owned_by_flow:
+            db.session.execute(db.delete(model).where(getattr(model, column).in_(ended)))
+        deleted["sessions"] += _delete(WidgetSession, WidgetSession.id, ids)
+    while ids := _batch(OutboxMessage.id, OutboxMessage.status.in_(FINISHED_CALLBACKS),
+                        OutboxMessage.created_at < cutoff):
+        deleted["callbacks"] += _delete(OutboxMessage, OutboxMessage.id, ids)
+    while ids := _batch(WebhookEvent.id, WebhookEvent.received_at < cutoff):
+        db.session.execute(db.delete(WebhookObject).where(WebhookObject.webhook_id.in_(ids)))
+        db.session.execute(db.delete(WebhookForward).where(WebhookForward.webhook_id.in_(ids)))
+        deleted["webhooks"] += _delete(WebhookEvent, WebhookEvent.id, ids)
+    return deleted
+
+
+def _batch(key, *conditions):
+    return db.session.scalars(db.select(key).where(*conditions).limit(BATCH)).all()
+
+
+def _delete(model, key, ids):
+    db.session.execute(db.delete(model).where(key.in_(ids)))
+    db.session.commit()
+    return len(ids)
+
+
+def start_purger(app):
+    """Purge every RETENTION_INTERVAL_SECONDS in a background thread until stop_purger(app)."""
+    stopping = threading.Event()
+
+    def run():
+        while not stopping.wait(app.config["RETENTION_INTERVAL_SECONDS"]):
+            with app.app_context():
+                try:
+                    deleted = purge()
+                    if any(deleted.values()):
+                        log.info("purged %s", deleted)
+                except Exception:
+                    log.exception("purge failed; retrying on the next round")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+    thread = threading.Thread(target=run, name="bff-retention", daemon=True)
+    app.extensions["bff.retention.purger"] = (stopping, thread)
+    thread.start()
+
+
+def stop_purger(app):
+    """Stop the purge thread and wait for its current round."""
+    stopping, thread = app.extensions.pop("bff.retention.purger", (None, None))
+    if stopping:
+        stopping.set()
+        thread.join()
