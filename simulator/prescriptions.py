@@ -82,7 +82,7 @@ EMAIL = {
 
 
 class CancelPrescription(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=200)
 
 
