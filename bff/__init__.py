@@ -12,6 +12,7 @@ from .health import bp as health_bp
 from .i18n import init_i18n
 from .logs import init_request_logging
 from .origins import bp as origins_bp
+from .proxies import init_proxies
 from .proxy import bp as proxy_bp
 from .rate_limits import init_rate_limits
 from .security import init_security
@@ -54,6 +55,7 @@ def create_app(test_config=None):
     init_i18n(app)
     init_request_logging(app)
     init_rate_limits(app, sessions_bp, proxy_bp)
+    init_proxies(app)
     for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp):
         app.register_blueprint(blueprint)
     # Imported here, as Flask's tutorial does: the widgets build on the bff modules above.
