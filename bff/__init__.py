@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from . import config as settings
-from . import outbox
+from . import outbox, redemption
 from .db import db, init_db
 from .errors import register_error_handlers
 from .health import bp as health_bp
@@ -25,6 +25,9 @@ DEFAULTS = {
     "OUTBOX_INTERVAL_SECONDS": 0.5,
     "OUTBOX_BACKOFF_SECONDS": 2.0,
     "JSON_SORT_KEYS": False,
+    "REDEMPTION_RESUME_ON_START": True,
+    # A seam for crash tests: called with (step, redemption) after Osigu answered, before the answer is recorded.
+    "REDEMPTION_AFTER_UPSTREAM_CALL": None,
 }
 
 
@@ -52,6 +55,7 @@ def create_app(test_config=None):
     init_widgets(app)
     with app.app_context():
         db.create_all()
+    redemption.init_app(app)
     if app.config["OUTBOX_WORKER"]:
         outbox.start_worker(app)
     return app

@@ -221,17 +221,18 @@ def require_widget_session(widget):
     return decorator
 
 
-def bind(kind, upstream_id):
-    """Record that the current session created (or was given) an upstream object; the caller commits."""
-    if _owns(_owner(kind, upstream_id)):
+def bind(kind, upstream_id, session=None):
+    """Record that a session (the current one unless given) created or was given an upstream object; caller commits."""
+    session = session or g.widget_session
+    if _owns(_owner(kind, upstream_id), session):
         return  # a replayed request binding what this session (or the one it took over from) already owns
-    db.session.add(SessionObject(session_id=g.widget_session.id, host_app_id=g.widget_session.host_app_id,
+    db.session.add(SessionObject(session_id=session.id, host_app_id=session.host_app_id,
                                  kind=kind, upstream_id=upstream_id))
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        if _owns(_owner(kind, upstream_id)):
+        if _owns(_owner(kind, upstream_id), session):
             return  # a concurrent replay of this session's own request bound it first
         raise ApiError(409, "BFF-409", "This object already belongs to another widget session.") from None
 
@@ -247,8 +248,8 @@ def _owner(kind, upstream_id):
     return db.session.scalar(db.select(SessionObject.session_id).filter_by(kind=kind, upstream_id=upstream_id))
 
 
-def _owns(owner_id):
-    """Whether the current session is owner_id, or carries on its work (an answer that came back after a renewal)."""
-    session = g.widget_session
+def _owns(owner_id, session=None):
+    """Whether the session (the current one by default) is owner_id, or carries on its work (e.g. after a renewal)."""
+    session = session or g.widget_session
     return owner_id is not None and (owner_id == session.id or db.session.scalar(
         db.select(WidgetSession.flow_id).filter_by(id=owner_id)) == session.flow_id)
