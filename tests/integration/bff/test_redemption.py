@@ -1,7 +1,12 @@
 """Redemption at Osigu (bff/redemption.py): every step against the simulator over HTTP, exactly once."""
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -324,3 +329,23 @@ class TestVoidAndOwnership:
         assert (bound.session_id, bound.kind, bound.upstream_id) == (session.id, "dispensation",
                                                                      redemption.dispensation_id)
         assert redemptions.for_owner(session.host_app_id, ("widget", session.flow_id)).id == redemption.id
+
+
+class TestKilled:
+    @pytest.mark.parametrize("step", ["start", "products", "complete"])
+    def test_a_bff_killed_after_osigu_answered_redeems_once_after_restart(
+            self, step, make_bff, host_apps, simulator_url, tmp_path, authorization_code, upstream_rows):
+        code = authorization_code()
+        database_url = f"sqlite:///{tmp_path / 'bff.sqlite3'}"
+        killed = subprocess.run([sys.executable, str(Path(__file__).with_name("redeem_then_die.py")), simulator_url,
+                                 database_url, json.dumps(host_apps), PHARMACY, code, step], timeout=60)
+        assert killed.returncode == -signal.SIGKILL
+
+        with make_bff(SQLALCHEMY_DATABASE_URI=database_url).app_context():  # start-up resumes the step in flight
+            redemption = redemptions.for_owner(PHARMACY, QUEUE_ENTRY)
+            assert redemption.pending is None and redemption.dispensation_id
+            if step == "start":
+                redemptions.set_products(redemption, [{"product_code": "MED-001", "quantity": 1}])
+            redemptions.complete(redemption)  # what the pharmacist does next: retry, or carry on
+            assert redemptions.outcome(redemption)["lines"] == [{"product_code": "MED-001", "quantity": 1}]
+        assert upstream_rows(code) == (["DISPENSED"], [redemption.claim_id])
