@@ -257,6 +257,8 @@ def resume_unfinished(app):
     A call in flight is sent again with its own key (Osigu replays what it already did); an open
     dispensation with nothing in flight is reconciled with Osigu's state (completed or voided meanwhile)
     and otherwise left for its user. Nothing is completed that the user had not asked to complete.
+    While Osigu cannot be reached it stops (start-up must not wait on every row); the rest is done by
+    the next call on each redemption, or the next resume.
     """
     report = []
     with app.app_context():
@@ -276,6 +278,9 @@ def resume_unfinished(app):
                      error or "")
             report.append({"redemption_id": redemption.id, "resumed": in_flight, "status": redemption.status,
                            "error": error})
+            if error == "UPSTREAM_UNAVAILABLE":
+                log.warning("Osigu unreachable: %d redemption(s) left to resume later", len(unfinished) - len(report))
+                break
     return report
 
 

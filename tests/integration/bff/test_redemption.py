@@ -16,6 +16,7 @@ from bff.db import db as bff_db
 from bff.redemption import Redemption, RedemptionError
 from simulator.db import db as sim_db
 from simulator.db import utcnow
+from simulator.faults import FaultRule
 from simulator.models import Authorization, Claim, Dispensation
 
 PHARMACY = "pms-b"  # a host app with the demo pharmacy's own Osigu credentials
@@ -297,6 +298,18 @@ class TestExactlyOnce:
             assert redemption.dispensation_id
         assert upstream_rows(code) == (["STARTED"], [])
 
+    def test_resuming_stops_while_osigu_is_down_and_finishes_later(self, app, simulator_app, prescribe,
+                                                                    upstream_rows):
+        codes = [prescribe(), prescribe()]
+        started = [redemptions.start(PHARMACY, ("pharmacy", f"entry-{n}"), code) for n, code in enumerate(codes)]
+        simulator_app.extensions["simulator.faults"].replace([FaultRule(path_prefix="/dispensing/", error_rate=1)])
+        for redemption in started:
+            refused("UPSTREAM_UNAVAILABLE", redemptions.complete, redemption)
+        assert [row["error"] for row in redemptions.resume_unfinished(app)] == ["UPSTREAM_UNAVAILABLE"]
+        simulator_app.extensions["simulator.faults"].replace([])
+        assert [row["status"] for row in redemptions.resume_unfinished(app)] == ["DISPENSED", "DISPENSED"]
+        assert [upstream_rows(code)[0] for code in codes] == [["DISPENSED"], ["DISPENSED"]]
+
     @pytest.mark.parametrize("simulator_config", [{"FAULTS": [
         {"path_prefix": "/dispensing/v1/dispensations/", "methods": ["POST"], "drop_rate": 1, "times": 1}]}])
     def test_a_dropped_answer_keeps_the_call_in_flight_until_resumed(self, app, prescribe, upstream_rows):
@@ -332,11 +345,14 @@ class TestVoidAndOwnership:
 
 
 class TestKilled:
-    @pytest.mark.parametrize("step", ["start", "products", "complete"])
+    @pytest.mark.parametrize("step, database", [("start", "sqlite"), ("products", "sqlite"), ("complete", "sqlite"),
+                                                ("complete", "postgres")])
     def test_a_bff_killed_after_osigu_answered_redeems_once_after_restart(
-            self, step, make_bff, host_apps, simulator_url, tmp_path, authorization_code, upstream_rows):
+            self, request, step, database, make_bff, host_apps, simulator_url, tmp_path, authorization_code,
+            upstream_rows):
         code = authorization_code()
-        database_url = f"sqlite:///{tmp_path / 'bff.sqlite3'}"
+        database_url = (request.getfixturevalue("postgres_database") if database == "postgres"
+                        else f"sqlite:///{tmp_path / 'bff.sqlite3'}")
         killed = subprocess.run([sys.executable, str(Path(__file__).with_name("redeem_then_die.py")), simulator_url,
                                  database_url, json.dumps(host_apps), PHARMACY, code, step], timeout=60)
         assert killed.returncode == -signal.SIGKILL
