@@ -147,7 +147,11 @@ def for_owner(host_app_id, owner):
 
 
 def start(host_app_id, owner, code, session_id=None):
-    """Open a dispensation of code at Osigu for owner (once, however often this is called) and load its lines."""
+    """Open a dispensation of code at Osigu for owner (once, however often this is called) and load its lines.
+
+    owner is ("widget", flow id) or ("pharmacy", queue entry id); session_id names the widget session the
+    dispensation is bound to, so that the proxy and Osigu's webhooks follow it to its host app.
+    """
     owner_kind, owner_id = owner
     if owner_kind not in OWNER_KINDS or not 0 < len(owner_id) <= 64:
         raise ValueError(f"owner must be one of {OWNER_KINDS} with an id of 1 to 64 characters")
@@ -163,7 +167,7 @@ def start(host_app_id, owner, code, session_id=None):
             db.session.commit()
         except IntegrityError:  # a concurrent double click inserted it first: carry on with that one
             db.session.rollback()
-            redemption = _open_one(host_app_id, open_key)
+            return start(host_app_id, owner, code, session_id)
     _settle(redemption)
     return redemption
 
@@ -186,10 +190,6 @@ def set_products(redemption, lines):
         _products_set(redemption)
         _commit(redemption)
     return redemption
-
-
-def _products_set(redemption):
-    redemption.status, redemption.products_set_at = PRODUCTS_SET, utcnow()
 
 
 def complete(redemption):
@@ -346,6 +346,10 @@ def _wanted_lines(redemption, lines):
 def _current(redemption, prescribed):
     line = next(line for line in redemption.lines if line["prescribed_product_code"] == prescribed)
     return line["product_code"], line["quantity"]
+
+
+def _products_set(redemption):
+    redemption.status, redemption.products_set_at = PRODUCTS_SET, utcnow()
 
 
 def _require(redemption, *statuses):

@@ -63,6 +63,15 @@ def reload(redemption):
     return bff_db.session.get(Redemption, redemption.id)
 
 
+def run_together(*targets):
+    """Run each target in its own thread, as two tabs or two clicks would, and wait for all of them."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def refused(kind, call, *args):
     with pytest.raises(RedemptionError) as caught:
         call(*args)
@@ -230,6 +239,18 @@ class TestExactlyOnce:
         assert redemptions.start(PHARMACY, QUEUE_ENTRY, code).id == first.id
         assert upstream_rows(code) == (["STARTED"], [])
 
+    def test_two_clicks_on_start_at_once_open_one_dispensation(self, bff_app, prescribe, upstream_rows):
+        code = prescribe()
+        ids, ready = [], threading.Barrier(2)
+
+        def click():
+            with bff_app.app_context():
+                ready.wait()
+                ids.append(redemptions.start(PHARMACY, QUEUE_ENTRY, code).dispensation_id)
+
+        run_together(click, click)
+        assert len(ids) == 2 and ids[0] == ids[1] and upstream_rows(code) == (["STARTED"], [])
+
     def test_completing_twice_dispenses_once(self, app, authorization_code, upstream_rows):
         code = authorization_code()
         redemption = redemptions.start(PHARMACY, QUEUE_ENTRY, code)
@@ -248,11 +269,7 @@ class TestExactlyOnce:
                 ready.wait()
                 results.append(redemptions.complete(redemption).claim_id)
 
-        tabs = [threading.Thread(target=tab) for _ in range(2)]
-        for thread in tabs:
-            thread.start()
-        for thread in tabs:
-            thread.join()
+        run_together(tab, tab)
         statuses, claims = upstream_rows(code)
         assert statuses == ["DISPENSED"] and len(claims) == 1 and results == claims * 2
 
