@@ -48,6 +48,7 @@ PENDING_VERIFICATION, DISPENSED, VOIDED, FAILED = "PENDING_VERIFICATION", "DISPE
 OPEN_STATUSES = (NEW, STARTED, PRODUCTS_SET, PENDING_VERIFICATION)
 OWNER_KINDS = ("widget", "pharmacy")
 CODE_PATTERN = re.compile(r"^(RX|AUT)-[A-Z0-9-]{1,26}$")
+BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # its size is Osigu's to limit (BIOMETRIC_TOO_LARGE)
 
 # Osigu's error codes on the dispensing path, as the kinds both doors translate.
 ERROR_KINDS = {
@@ -243,6 +244,8 @@ def submit_biometric(redemption, modality, reading):
     _require(redemption, PENDING_VERIFICATION)
     if modality not in ("FINGERPRINT", "FACE"):
         raise RedemptionError("BIOMETRIC_INVALID", {"reason": "MODALITY"})
+    if not isinstance(reading, str) or not BASE64.fullmatch(reading):
+        raise RedemptionError("BIOMETRIC_INVALID", {"reason": "ENCODING"})
     return _verify(redemption, "biometric", {"modality": modality, "reading": reading})
 
 

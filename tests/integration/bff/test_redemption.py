@@ -127,6 +127,14 @@ class TestRedeeming:
         assert reload(redemption).status == ("DISPENSED" if verified else "PENDING_VERIFICATION")
 
 
+    @pytest.mark.parametrize("modality, reading", [("IRIS", "ZmluZ2Vy"), ("FACE", "not base64!"), ("FACE", "")])
+    def test_a_reading_osigu_could_not_take_is_refused_here(self, app, prescribe, modality, reading):
+        code = prescribe({"product_code": "MED-069", "quantity": 10, "posology": "1 capsule every 12 h"})
+        redemption = redemptions.complete(redemptions.start(PHARMACY, QUEUE_ENTRY, code))
+        refused("BIOMETRIC_INVALID", redemptions.submit_biometric, redemption, modality, reading)
+        assert redemptions.verification(redemption)["biometric"] is None  # nothing reached Osigu
+
+
 class TestProducts:
     def test_partial_quantity_with_a_lot_and_a_line_left_out(self, app, prescribe):
         code = prescribe({"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h"},
