@@ -254,6 +254,15 @@ def poll(redemption):
     return _complete_if_verified(redemption, verification(redemption))
 
 
+def refresh(redemption):
+    """Finish the call in flight, or else re-read the dispensation: Osigu may have voided it for idleness."""
+    if redemption.pending:
+        _settle(redemption)
+    elif redemption.dispensation_id and redemption.status in OPEN_STATUSES:
+        _reconcile(redemption)
+    return redemption
+
+
 def resume_unfinished(app):
     """Finish the calls a crash left in flight and re-read every open dispensation; report each one.
 
@@ -270,10 +279,7 @@ def resume_unfinished(app):
         for redemption in unfinished:
             in_flight = redemption.pending and redemption.pending["step"]
             try:
-                if redemption.pending:
-                    _settle(redemption)
-                elif redemption.dispensation_id:
-                    _reconcile(redemption)
+                refresh(redemption)
                 error = None
             except RedemptionError as failure:
                 error = failure.kind

@@ -228,14 +228,19 @@ class TestRefusals:
         refused("CODE_EXPIRED", redemptions.start, PHARMACY, QUEUE_ENTRY, expired)
         refused("CODE_VOIDED", redemptions.start, PHARMACY, QUEUE_ENTRY, voided)
 
-    def test_a_dispensation_osigu_voided_for_idleness(self, app, simulator_app, prescribe):
+    @pytest.mark.parametrize("act, args", [("refresh", ()), ("complete", ()),
+                                           ("set_products", ([{"product_code": "MED-042", "quantity": 1}],))])
+    def test_a_dispensation_osigu_voided_for_idleness(self, app, simulator_app, prescribe, act, args):
         code = prescribe()
         redemption = redemptions.start(PHARMACY, QUEUE_ENTRY, code)
         with simulator_app.app_context():
             row = sim_db.session.get(Dispensation, redemption.dispensation_id)
             row.updated_at = utcnow() - timedelta(seconds=simulator_app.config["DISPENSATION_TIMEOUT_SECONDS"] + 1)
             sim_db.session.commit()
-        refused("TIMEOUT_VOIDED", redemptions.complete, redemption)
+        if act == "refresh":
+            assert redemptions.refresh(redemption).status == "VOIDED"
+        else:
+            refused("TIMEOUT_VOIDED", getattr(redemptions, act), redemption, *args)
         assert (reload(redemption).status, redemption.void_reason) == ("VOIDED", "TIMEOUT")
         assert redemptions.start(PHARMACY, QUEUE_ENTRY, code).status == "STARTED"  # the code is free again
 
