@@ -18,6 +18,12 @@ Choices, and why:
   tenant, so a double click on start opens one dispensation, not two.
 - Every function takes the redemption and finds the tenant's Osigu client from its host app, so
   `resume_unfinished` needs nothing but the row.
+- Statuses are Osigu's (STARTED, PENDING_VERIFICATION, DISPENSED, VOIDED) plus NEW (Osigu has not
+  answered start yet), PRODUCTS_SET (what is handed over is recorded) and FAILED (start was refused).
+  A refusal saying the dispensation moved on (completed, voided, timed out) is followed by a GET, and
+  the row records what Osigu says: a second complete is never an error, only the first completion.
+- The dispensation is bound with `bff.sessions.bind` to the widget session that started it (both doors
+  have one), so the proxy and Osigu's webhooks follow it to its host app.
 - Osigu has no "send OTP" call: complete on an unverified dispensation (re)sends it, so `send_otp`
   completes again after checking the beneficiary is not verified yet. `validate_otp` and `poll` complete
   as soon as Osigu says verified, so neither door repeats that step.
