@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from . import config as settings
-from . import outbox, retention
+from . import outbox, redemption, retention
 from .db import db, init_db
 from .errors import register_error_handlers
 from .health import bp as health_bp
@@ -35,6 +35,9 @@ DEFAULTS = {
     "RETENTION_WORKER": True,
     "RETENTION_INTERVAL_SECONDS": 3600,
     "JSON_SORT_KEYS": False,
+    "REDEMPTION_RESUME_ON_START": True,
+    # A seam for crash tests: called with (step, redemption) after Osigu answered, before the answer is recorded.
+    "REDEMPTION_AFTER_UPSTREAM_CALL": None,
 }
 
 
@@ -64,6 +67,7 @@ def create_app(test_config=None):
     init_widgets(app)
     with app.app_context():
         db.create_all()
+    redemption.init_app(app)
     if app.config["OUTBOX_WORKER"]:
         outbox.start_worker(app)
     if app.config["RETENTION_WORKER"]:
