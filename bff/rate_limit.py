@@ -29,7 +29,7 @@ class RateLimiter:
         self._closed = False
 
     def acquire(self):
-        """Block until a request may start; raise LimiterClosed once the job is stopping."""
+        """Block until a request may start and return when it was let start; raise LimiterClosed once stopping."""
         with self._condition:
             while True:
                 if self._closed:
@@ -46,6 +46,7 @@ class RateLimiter:
                 self._condition.wait(wait)
             self._in_flight += 1
             self._next_start = now + self.interval
+            return now
 
     def release(self):
         """Record that a request's answer arrived: its place in the window comes back one period later."""
