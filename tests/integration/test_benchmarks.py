@@ -28,3 +28,11 @@ def test_the_ready_benchmark_mounts_the_widget_in_chromium():
                             timeout=300, check=True)
     assert "| diagnoses (patient looked up in Osigu) | cold |" in result.stdout
     assert "| patient (no lookup) | warm |" in result.stdout and "`static/vendor/htmx-2.0.11.min.js`" in result.stdout
+
+
+def test_the_schemathesis_benchmark_reports_a_clean_run():
+    script = Path(__file__).parents[2] / "benchmarks" / "schemathesis_simulator.py"
+    result = subprocess.run([sys.executable, str(script), "--examples", "1", "--seeds", "3"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| 3 |" in result.stdout and "| 0 | 0 |" in result.stdout
