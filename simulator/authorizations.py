@@ -3,11 +3,12 @@
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
-from . import adjudication, errors, webhooks
+from . import adjudication, errors, params, webhooks
 from .db import aware, db, isoformat, new_id, utcnow
 from .models import Authorization, CatalogProduct, Preauthorization
+from .models.arc import AUTHORIZATION_STATUSES
 from .oauth import current_provider, require_oauth
 from .pagination import paginate
 
@@ -128,9 +129,10 @@ def list_authorizations():
     select = (db.select(Authorization).join(Preauthorization)
               .where(Preauthorization.provider_id == current_provider().id)
               .order_by(Authorization.created_at.desc(), Authorization.group_no))
-    for field in ("status", "preauthorization_id"):
-        if value := request.args.get(field):
-            select = select.where(getattr(Authorization, field) == value)
+    if status := params.one_of("status", AUTHORIZATION_STATUSES):
+        select = select.where(Authorization.status == status)
+    if preauthorization_id := params.single("preauthorization_id"):
+        select = select.where(Authorization.preauthorization_id == preauthorization_id)
     return paginate(select, authorization_json)
 
 

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, request
 
-from . import diagnoses, errors, languages
+from . import diagnoses, languages, params
 from .db import db
 from .languages import words
 from .models import CatalogProduct
@@ -15,13 +15,7 @@ bp = Blueprint("catalogs", __name__)
 
 def product_type_arg():
     """Read and check the product_type filter, if any."""
-    product_type = request.args.get("product_type")
-    if product_type is not None and product_type not in PRODUCT_TYPES:
-        raise errors.ApiError(
-            422, errors.VALIDATION, f"product_type must be one of {', '.join(PRODUCT_TYPES)}.",
-            [{"field": "product_type", "issue": f"got {product_type!r}"}],
-        )
-    return product_type
+    return params.one_of("product_type", PRODUCT_TYPES)
 
 
 def matching_products(select, query):

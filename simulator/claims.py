@@ -3,10 +3,10 @@
 from datetime import date
 from typing import Literal
 
-from flask import Blueprint, request
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from . import diagnoses, errors, webhooks
+from . import diagnoses, errors, params, webhooks
 from .bodies import json_body
 from .db import db, isoformat, new_id, utcnow
 from .idempotency import idempotent
@@ -18,6 +18,10 @@ from .provider_products import require_registered
 
 bp = Blueprint("claims", __name__, url_prefix="/arc/v1/claims")
 
+CLAIM_TYPES = ("OUTPATIENT", "PROCEDURE", "PHARMACY", "LAB", "IMAGING")
+CLAIM_SOURCES = ("DISPENSING", "DIRECT")
+# Claims are filed and stay SUBMITTED: the simulator models no sponsor-side claim processing.
+CLAIM_STATUSES = ("SUBMITTED",)
 CLAIM_TYPE_BY_PRODUCT = {"MEDICATION": "PHARMACY", "LAB": "LAB", "IMAGING": "IMAGING", "PROCEDURE": "PROCEDURE"}
 
 
@@ -145,17 +149,16 @@ def file_claim():
 def list_claims():
     """List the provider's claims, filtered by type, source, status, beneficiary or service dates."""
     select = db.select(Claim).where(Claim.provider_id == current_provider().id)
-    for field in ("claim_type", "source", "status", "beneficiary_id"):
-        if value := request.args.get(field):
+    filters = {"claim_type": CLAIM_TYPES, "source": CLAIM_SOURCES, "status": CLAIM_STATUSES}
+    for field, allowed in filters.items():
+        if value := params.one_of(field, allowed):
             select = select.where(getattr(Claim, field) == value)
+    if beneficiary_id := params.single("beneficiary_id"):
+        select = select.where(Claim.beneficiary_id == beneficiary_id)
     bounds = (("service_date_from", Claim.service_date.__ge__), ("service_date_to", Claim.service_date.__le__))
     for field, compare in bounds:
-        if value := request.args.get(field):
-            try:
-                select = select.where(compare(date.fromisoformat(value)))
-            except ValueError:
-                raise errors.ApiError(422, errors.VALIDATION, f"{field} must be a date, YYYY-MM-DD.",
-                                      [{"field": field, "issue": f"got {value!r}"}]) from None
+        if (value := params.iso_date(field)) is not None:
+            select = select.where(compare(value))
     return paginate(select.order_by(Claim.created_at.desc()), claim_json)
 
 

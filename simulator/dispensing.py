@@ -19,8 +19,9 @@ bp = Blueprint("dispensing", __name__, url_prefix="/dispensing/v1/dispensations"
 
 
 class StartDispensation(BaseModel):
+    # Codes are read aloud and typed at the counter: surrounding spaces are forgiven, a blank code is not.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    code: str = Field(min_length=1, max_length=30)
+    code: str = Field(min_length=1, max_length=30, pattern=r"\S")
     provider_branch_id: str | None = Field(default=None, max_length=60)
 
 

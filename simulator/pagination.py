@@ -1,32 +1,17 @@
 """Page through a query the same way on every list endpoint."""
 
-from flask import request
-
-from . import errors
 from .db import db
+from .params import whole_number
 
 MAX_PAGE_SIZE = 100
-
-
-def _positive_int(name, default, maximum=None):
-    raw = request.args.get(name, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if value < 1 or (maximum and value > maximum):
-        limit = f" and at most {maximum}" if maximum else ""
-        raise errors.ApiError(
-            422, errors.VALIDATION, f"'{name}' must be a whole number of at least 1{limit}.",
-            [{"field": name, "issue": f"got {raw!r}"}],
-        )
-    return value
+# Deep enough for any list the simulator holds; beyond it the offset would only grow towards overflow.
+MAX_PAGE = 10_000
 
 
 def paginate(select, serialise):
     """Run a select one page at a time and wrap the rows as {"data", "pagination"}."""
-    page = _positive_int("page", 1)
-    page_size = _positive_int("page_size", 20, MAX_PAGE_SIZE)
+    page = whole_number("page", 1, MAX_PAGE)
+    page_size = whole_number("page_size", 20, MAX_PAGE_SIZE)
     total = db.session.scalar(db.select(db.func.count()).select_from(select.order_by(None).subquery()))
     rows = db.session.scalars(select.limit(page_size).offset((page - 1) * page_size)).unique()
     return page_list([serialise(row) for row in rows], page, page_size, total)
@@ -47,7 +32,7 @@ def page_list(items, page, page_size, total):
 
 def page_of(items):
     """Page through an in-memory list, for catalogues that are not in the database."""
-    page = _positive_int("page", 1)
-    page_size = _positive_int("page_size", 20, MAX_PAGE_SIZE)
+    page = whole_number("page", 1, MAX_PAGE)
+    page_size = whole_number("page_size", 20, MAX_PAGE_SIZE)
     start = (page - 1) * page_size
     return page_list(items[start : start + page_size], page, page_size, len(items))

@@ -2,12 +2,12 @@
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
-from flask import Blueprint, request
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from . import errors
+from . import errors, params
 from .bodies import json_body
 from .db import db, isoformat, new_id
 from .models import Patient
@@ -18,10 +18,11 @@ bp = Blueprint("patients", __name__, url_prefix="/ehr/v1/patients")
 
 # Identity documents used across Osigu's markets (Colombia, Spain, Mexico, Dominican Republic, ...).
 DocumentType = Literal["CC", "CE", "TI", "RC", "PA", "DNI", "NIE", "CURP", "CI", "RNC", "NIT"]
+DOCUMENT_TYPES = get_args(DocumentType)
 
 
 class NewPatient(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     document_type: DocumentType
@@ -69,14 +70,14 @@ def _same_person(patient, body):
 @require_oauth("ehr:read")
 def find_patients():
     """Look patients up by document number (and type, when two countries share a number)."""
-    number = request.args.get("document_number", "").strip()
+    number = params.single("document_number") or ""
     if not re.fullmatch(r"[A-Za-z0-9-]{3,30}", number):
         raise errors.ApiError(
             422, errors.VALIDATION, "Give the patient's document_number to look them up.",
             [{"field": "document_number", "issue": "required, 3 to 30 letters, digits or dashes"}],
         )
     select = db.select(Patient).where(db.func.upper(Patient.document_number) == number.upper())
-    if document_type := request.args.get("document_type"):
+    if document_type := params.one_of("document_type", DOCUMENT_TYPES):
         select = select.where(Patient.document_type == document_type)
     return paginate(select.order_by(Patient.id), patient_json)
 

@@ -41,7 +41,7 @@ class Initiate(BaseModel):
 
 
 class Indications(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
     diagnoses: list[DiagnosisIn] = Field(min_length=1, max_length=10)
     notes: str | None = Field(default=None, max_length=2000)
 

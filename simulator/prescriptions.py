@@ -27,7 +27,7 @@ class DiagnosisIn(BaseModel):
 
 
 class MedicationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
     product_code: str = Field(min_length=1, max_length=20)
     quantity: int = Field(gt=0, le=1000)
     posology: str = Field(min_length=1, max_length=500)

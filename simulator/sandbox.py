@@ -3,14 +3,15 @@
 from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from . import adjudication, errors, settlements, storage, webhooks
+from . import adjudication, errors, params, settlements, storage, webhooks
 from .authorizations import authorization_json, by_code
 from .bodies import json_body
 from .db import db, isoformat, utcnow
 from .models import SandboxMessage, Settlement, WebhookDelivery, WebhookEndpoint
+from .models.sandbox import MESSAGE_KINDS
 from .oauth import current_provider, require_oauth
 from .pagination import paginate
 
@@ -57,8 +58,10 @@ def message_json(message):
 
 def _messages_select():
     select = db.select(SandboxMessage).order_by(SandboxMessage.created_at.desc(), SandboxMessage.id.desc())
-    for field in ("recipient", "kind", "reference"):
-        if value := request.args.get(field):
+    if kind := params.one_of("kind", MESSAGE_KINDS):
+        select = select.where(SandboxMessage.kind == kind)
+    for field in ("recipient", "reference"):
+        if value := params.single(field):
             select = select.where(getattr(SandboxMessage, field) == value)
     return select
 
@@ -80,7 +83,7 @@ def outbox_page():
 def list_webhook_deliveries():
     """List webhook deliveries, newest first, with their attempts and status."""
     select = db.select(WebhookDelivery).order_by(WebhookDelivery.created_at.desc())
-    if event_type := request.args.get("type"):
+    if event_type := params.one_of("type", webhooks.EVENT_TYPES):
         select = select.where(WebhookDelivery.event_type == event_type)
     return paginate(select, webhooks.delivery_json)
 

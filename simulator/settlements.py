@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import errors, webhooks
+from . import errors, params, webhooks
 from .bodies import json_body
 from .db import aware, db, isoformat, new_id, utcnow
 from .idempotency import idempotent
@@ -133,7 +133,7 @@ def submit(settlement_id):
 def list_settlements():
     """List the provider's batches, optionally by status."""
     select = db.select(Settlement).where(Settlement.provider_id == current_provider().id)
-    if status := request.args.get("status"):
+    if status := params.one_of("status", STATUSES):
         select = select.where(Settlement.status == status)
     return paginate(select.order_by(Settlement.created_at.desc()), settlement_json)
 

@@ -8,6 +8,7 @@ import base64
 import binascii
 import secrets
 from datetime import timedelta
+from typing import Literal
 
 from flask import current_app, url_for
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,7 +31,7 @@ class OtpAnswer(BaseModel):
 
 class BiometricReading(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    modality: str = Field(pattern=r"^(FINGERPRINT|FACE)$")
+    modality: Literal["FINGERPRINT", "FACE"]
     reading: str = Field(min_length=1)
 
 

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 DELIVERY_TIMEOUT = 5
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = 3600
+EVENT_TYPES = ("dispensing.completed", "dispensing.cancelled", "prescription.issued", "prescription.dispensed",
+               "authorization.decided", "authorization.voided", "claim.created", "settlement.status_changed")
 
 
 def new_secret():

@@ -83,6 +83,9 @@ class SupportDocument(db.Model):
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
 
 
+AUTHORIZATION_STATUSES = ("APPROVED", "PENDING", "REJECTED", "VOIDED", "REDEEMED", "EXPIRED")
+
+
 class Authorization(db.Model):
     """The sponsor's answer for one group of products: a code a provider can dispense or claim."""
 

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import db, utcnow
 
+MESSAGE_KINDS = ("OTP", "PRESCRIPTION")
+
 
 class SandboxMessage(db.Model):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -68,3 +68,11 @@ def test_the_cost_benchmark_runs_the_previous_and_the_current_bff_side_by_side()
     for row in ("| previous |", "| current |", "| 10 |", "| 50 |"):
         assert result.stdout.count(row) >= 1, result.stdout
     assert result.stdout.count("| previous |") == result.stdout.count("| current |") == 2
+
+
+def test_the_schemathesis_benchmark_reports_a_clean_run():
+    script = Path(__file__).parents[2] / "benchmarks" / "schemathesis_simulator.py"
+    result = subprocess.run([sys.executable, str(script), "--examples", "1", "--seeds", "3"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| 3 |" in result.stdout and "| 0 | 0 |" in result.stdout

@@ -261,3 +261,9 @@ def test_a_body_over_the_limit_is_413(host, bff_app):
 def test_settlements_are_reachable_at_the_exact_prefix(host):
     response = host.get("/v1/osigu/v3/settlements", headers=as_host("ops"))
     assert response.status_code == 200 and response.json()["data"] == []
+
+
+def test_a_page_beyond_the_simulators_bounds_comes_back_as_its_422_not_a_500(host):
+    response = host.get("/v1/osigu/medical-catalogs/v1/medications", params={"page": 2**64})
+    assert response.status_code == 422
+    assert response.json()["error_code"] == "000-422"
