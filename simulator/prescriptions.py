@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, request, send_file, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import diagnoses, errors, languages, messages, signing, webhooks
+from . import diagnoses, errors, languages, messages, params, signing, webhooks
 from .bodies import json_body
 from .db import db, isoformat, new_id, utcnow
 from .idempotency import idempotent
@@ -275,7 +275,7 @@ def download_pdf(prescription_id):
     prescription = db.session.get(Prescription, prescription_id)
     if prescription is None or signed_id != prescription_id:
         raise errors.ApiError(403, errors.FORBIDDEN, "This download link is not valid.")
-    language = request.args.get("lang") if request.args.get("lang") in languages.LANGUAGES else prescription.locale
+    language = params.one_of("lang", languages.LANGUAGES) or prescription.locale
     return send_file(render_pdf(prescription, language), mimetype="application/pdf",
                      download_name=f"{prescription.code}.pdf", max_age=0)
 

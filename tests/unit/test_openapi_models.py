@@ -8,7 +8,7 @@ from simulator.dispensing import StartDispensation, UpdateProducts, VoidDispensa
 from simulator.faults import FaultRules
 from simulator.patients import NewPatient
 from simulator.preauthorizations import Indications, Initiate
-from simulator.prescriptions import PrescriptionV1, PrescriptionV2, PrescriptionV11, Resend
+from simulator.prescriptions import CancelPrescription, PrescriptionV1, PrescriptionV2, PrescriptionV11, Resend
 from simulator.provider_products import Registration
 from simulator.sandbox import Advance, Certification, Decision, WebhookSettings
 from simulator.settlements import NewSettlement
@@ -31,6 +31,7 @@ BODIES = {
     ("post", "/ehr/v1.1/prescriptions"): PrescriptionV11,
     ("post", "/ehr/v2/prescriptions"): PrescriptionV2,
     ("post", "/ehr/v1/prescriptions/{prescription_id}/resend"): Resend,
+    ("post", "/ehr/v1/prescriptions/{prescription_id}/cancel"): CancelPrescription,
     ("post", "/arc/v1/providers/products"): Registration,
     ("put", "/sandbox/v1/webhook-endpoint"): WebhookSettings,
     ("put", "/sandbox/v1/certification"): Certification,
