@@ -233,6 +233,7 @@ def test_a_spanish_doctor_types_a_decimal_comma(page, his):
     expect_step(frame, "es", "diagnoses")
     frame.get_by_label(WORDS["es"]["search_dx"]).fill("cefalea")
     frame.get_by_role("button", name=WORDS["es"]["add"], exact=True).click()
+    frame.locator(".osigu-chosen", has_text="R51").wait_for()  # else Continue can overtake the add, on a busy machine
     frame.get_by_role("button", name=WORDS["es"]["continue"]).click()
     frame.get_by_label(WORDS["es"]["search_med"]).fill("paracetamol 500")
     frame.get_by_role("button", name=WORDS["es"]["prescribe"], exact=True).click()
