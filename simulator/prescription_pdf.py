@@ -89,7 +89,7 @@ def render_pdf(prescription, language):
     pdf.line(f"{words['title']} {prescription.code}", size=16, style="B", height=10)
     fields = [
         (words["issued_by"], prescription.provider.name),
-        (words["prescriber"], prescription.doctor_id or prescription.provider.name),
+        (words["prescriber"], prescription.doctor_name or prescription.doctor_id or prescription.provider.name),
         (words["issued_at"], issued_on(prescription.created_at, language)),
         (words["patient"], f"{patient.first_name} {patient.last_name} ({patient.document_type} "
                            f"{patient.document_number})"),

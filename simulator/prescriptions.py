@@ -1,11 +1,11 @@
 """ePrescription prescriptions: v1, v1.1 (patient-data consent) and v2 (Spain, signed hash)."""
 
 import secrets
-from typing import Literal
+from typing import Annotated, Literal
 
 from flask import Blueprint, current_app, request, send_file, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from . import diagnoses, errors, languages, messages, params, signing, webhooks
 from .bodies import json_body
@@ -15,7 +15,7 @@ from .models import Dispensation, Patient, Prescription, PrescriptionLine
 from .models.dispensing import OPEN_STATUSES
 from .models.ehr import CANCELLED, REDEEMED
 from .oauth import current_provider, require_oauth
-from .prescription_pdf import issued_on, render_pdf
+from .prescription_pdf import WORDS, issued_on, render_pdf
 from .provider_products import require_registered
 
 bp = Blueprint("prescriptions", __name__)
@@ -39,6 +39,7 @@ class PrescriptionV1(BaseModel):
     model_config = ConfigDict(extra="forbid")
     patient_id: str = Field(min_length=1, max_length=40)
     doctor_id: str | None = Field(default=None, max_length=60)
+    doctor_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     provider_branch_id: str | None = Field(default=None, max_length=60)
     diagnoses: list[DiagnosisIn] = Field(min_length=1, max_length=10)
     medications: list[MedicationIn] = Field(min_length=1, max_length=20)
@@ -67,16 +68,16 @@ class PrescriptionV2(PrescriptionV1):
     signed_hash: SignedHash
 
 
-# The resend e-mail, in the language the prescription was issued in.
+# The resend e-mail, in the language the prescription was issued in; prescribed_by names the doctor when known.
 EMAIL = {
     "en": {"subject": "Your prescription {code}",
-           "body": "Hello {name}, your prescription {code} from {provider} ({issued}) is ready. "
+           "body": "Hello {name}, your prescription {code} from {provider} ({issued}) is ready.{prescribed_by} "
                    "Show this code at the pharmacy, or download it: {link}"},
     "es": {"subject": "Su receta {code}",
-           "body": "Hola, {name}: su receta {code} de {provider} ({issued}) está lista. "
+           "body": "Hola, {name}: su receta {code} de {provider} ({issued}) está lista.{prescribed_by} "
                    "Muestre este código en la farmacia o descárguela: {link}"},
     "pt": {"subject": "A sua receita {code}",
-           "body": "Olá, {name}: a sua receita {code} de {provider} ({issued}) está pronta. "
+           "body": "Olá, {name}: a sua receita {code} de {provider} ({issued}) está pronta.{prescribed_by} "
                    "Mostre este código na farmácia ou descarregue-a: {link}"},
 }
 
@@ -144,6 +145,7 @@ def _create(body, version):
         provider_id=provider.id,
         patient_id=body.patient_id,
         doctor_id=body.doctor_id,
+        doctor_name=body.doctor_name,
         provider_branch_id=body.provider_branch_id,
         diagnoses=[d.diagnosis_code for d in body.diagnoses],
         patient_data_consent=getattr(body, "patient_data_consent", None),
@@ -233,6 +235,7 @@ def prescription_json(prescription, language="en"):
         "cancellation_reason": prescription.cancellation_reason,
         "patient_id": prescription.patient_id,
         "doctor_id": prescription.doctor_id,
+        "doctor_name": prescription.doctor_name,
         "provider_branch_id": prescription.provider_branch_id,
         "diagnoses": [diagnoses.describe(code, language) for code in prescription.diagnoses],
         "medications": [
@@ -298,12 +301,19 @@ def resend(prescription_id):
     message = messages.send(
         "EMAIL", email, words["subject"].format(code=prescription.code),
         words["body"].format(name=prescription.patient.first_name, code=prescription.code, link=link,
-                             provider=prescription.provider.name,
+                             provider=prescription.provider.name, prescribed_by=_prescribed_by(prescription),
                              issued=issued_on(prescription.created_at, prescription.locale)),
         kind="PRESCRIPTION", reference=prescription.id, link=link,
     )
     db.session.commit()
     return {"channel": body.channel, "sent_to": messages.mask(email), "sent_at": isoformat(message.created_at)}, 202
+
+
+def _prescribed_by(prescription):
+    """Say who prescribed, as the e-mail's sentence after "is ready", or nothing when the name is unknown."""
+    if not prescription.doctor_name:
+        return ""
+    return f" {WORDS[prescription.locale]['prescriber']}: {prescription.doctor_name}."
 
 
 def cancelled_error():

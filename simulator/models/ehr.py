@@ -35,6 +35,8 @@ class Prescription(db.Model):
     patient_id: Mapped[str] = mapped_column(ForeignKey("patient.id"))
     patient: Mapped[Patient] = relationship()
     doctor_id: Mapped[str | None] = mapped_column(String(60))
+    # Osigu's body names the doctor by id only; the name is the simulator's addition (assumption 29).
+    doctor_name: Mapped[str | None] = mapped_column(String(200))
     provider_branch_id: Mapped[str | None] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(30), default=ISSUED)
     diagnoses: Mapped[list] = mapped_column(JSON)

@@ -153,6 +153,7 @@ def prescription_body(current):
     body = {
         "patient_id": current.patient["patient_id"],
         "doctor_id": g.widget_session.user["id"],
+        "doctor_name": g.widget_session.user["name"],
         "diagnoses": [{"diagnosis_code": item["diagnosis_code"]} for item in current.diagnoses],
         "medications": [
             {"product_code": line["product_code"], "quantity": line["quantity"], "posology": posology.describe(line),

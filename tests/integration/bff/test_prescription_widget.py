@@ -110,6 +110,7 @@ def test_a_v1_prescription_is_issued_once_and_reported_to_the_host(widget, simul
     stored = hospital_api(simulator_url).get(f"{simulator_url}/ehr/v1/prescriptions/{outcome['prescription_id']}",
                                              timeout=10).json()
     assert stored["version"] == "v1" and stored["patient_id"] == patient_id and stored["doctor_id"] == "dr-7"
+    assert stored["doctor_name"] == "Dra. Ruiz"  # the session user's name, for the PDF and the e-mail
     assert stored["medications"][0] | {"name": None} == {
         "product_code": "MED-042", "name": None, "quantity": 30, "duration_days": 10, "substitution_allowed": False,
         "posology": "1 comprimido cada 8 horas durante 10 días"}
@@ -164,6 +165,7 @@ def test_v2_is_signed_in_the_bff_and_certified(widget, simulator_url):
     stored = hospital_api(simulator_url).get(f"{simulator_url}/ehr/v1/prescriptions/{outcome['prescription_id']}",
                                              timeout=10).json()
     assert stored["version"] == "v2" and stored["national_repository_id"] == "ES-RNR-0000001"
+    assert stored["doctor_name"] == "Dra. Ruiz"  # sent beside the signed fields, not among them
 
 
 def test_the_patient_the_host_passes_is_used_and_fixed(widget):

@@ -7,7 +7,9 @@ import requests
 from babel.dates import format_date
 from pypdf import PdfReader
 
+from simulator import signing
 from simulator.db import utcnow
+from simulator.seed import demo_signing_key_pem
 
 SEEDED = {
     "pat_01HXE0000000000000000ANA01": "Ana López",
@@ -129,3 +131,62 @@ def test_get_names_the_lines_and_diagnoses_in_accept_language(issue, hospital):
     spanish = hospital.get(f"/ehr/v1/prescriptions/{issued['prescription_id']}", headers=SPANISH).json()
     assert spanish["diagnoses"] == [{"diagnosis_code": "R51", "description": "Cefalea"}]
     assert spanish["medications"][0]["name"] == "Paracetamol 500 mg comprimido"
+
+
+def signed(body, version):
+    """Make body a valid create body for version (v1.1 consents; v2 is certified and signed)."""
+    if version == "v1.1":
+        return body | {"patient_data_consent": True}
+    if version == "v2":
+        body = body | {"national_repository_id": "ES-RNR-0000001"}
+        return body | {"signed_hash": signing.sign(demo_signing_key_pem(), body)}
+    return body
+
+
+@pytest.mark.parametrize("version, language, label", [("v1", "en", "Prescriber"), ("v1.1", "pt-PT", "Prescritor"),
+                                                     ("v2", "es", "Prescriptor")])
+def test_the_pdf_names_the_prescriber_as_sent(hospital, version, language, label):
+    body = prescription(ANA) | {"doctor_id": "doc-7", "doctor_name": "  María José Núñez Țăranu  "}
+    created = hospital.post(f"/ehr/{version}/prescriptions", json=signed(body, version),
+                            headers={"Accept-Language": language})
+    assert created.status_code == 201, created.text
+    issued = hospital.get(f"/ehr/v1/prescriptions/{created.json()['prescription_id']}").json()
+    assert issued["doctor_name"] == "María José Núñez Țăranu" and issued["doctor_id"] == "doc-7"
+    text = pdf_text(issued["download_url"])
+    assert f"{label} María José Núñez Țăranu" in text
+    assert "doc-7" not in text and "Dr." not in text and "Dra." not in text  # no title invented
+
+
+def test_the_name_is_not_part_of_the_v2_signed_hash(hospital):
+    body = signed(prescription(ANA) | {"doctor_id": "doc-7"}, "v2")
+    # Signed without a name, sent with one: the hash still matches.
+    created = hospital.post("/ehr/v2/prescriptions", json=body | {"doctor_name": "Lucía Sanz"})
+    assert created.status_code == 201, created.text
+
+
+def test_without_a_name_the_pdf_prints_the_doctor_id_or_else_the_provider(issue):
+    with_id = issue(prescription(ANA) | {"doctor_id": "doc-7"})
+    assert with_id["doctor_name"] is None
+    assert "Prescriber doc-7" in pdf_text(with_id["download_url"])
+    assert "Prescriber Hospital Demo" in pdf_text(issue(prescription(ANA))["download_url"])
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 201, 42])
+def test_a_blank_overlong_or_non_text_name_is_422(hospital, name):
+    response = hospital.post("/ehr/v1/prescriptions", json=prescription(ANA) | {"doctor_name": name})
+    assert response.status_code == 422, response.text
+    assert "doctor_name" in response.text
+
+
+def resend_body(hospital, api, issued):
+    """Resend the prescription's e-mail and return the body the sandbox outbox shows."""
+    assert hospital.post(f"/ehr/v1/prescriptions/{issued['prescription_id']}/resend",
+                         json={"channel": "EMAIL"}).status_code == 202
+    return api().get("/sandbox/v1/messages", params={"reference": issued["prescription_id"]}).json()["data"][0]["body"]
+
+
+def test_the_resend_email_names_the_prescriber(issue, hospital, api):
+    named = issue(prescription(ANA) | {"doctor_name": "María José Núñez"}, SPANISH)
+    assert "está lista. Prescriptor: María José Núñez. Muestre este código" in resend_body(hospital, api, named)
+    unnamed = issue(prescription(ANA), SPANISH)
+    assert "está lista. Muestre este código" in resend_body(hospital, api, unnamed)
