@@ -369,7 +369,7 @@ def test_form_fields_are_checked_before_they_touch_the_draft(widget):
 
 @pytest.mark.parametrize("simulator_config", [{"PROVIDER_PRODUCTS_RATE_LIMIT": "10000/minute"}])  # 40+ lookups
 def test_a_draft_filled_to_every_limit_stays_small(widget, bff_app):
-    from widgets.prescription.flow import PrescriptionDraft
+    from widgets.prescription.draft import PrescriptionDraft
 
     w = widget(locale="en")
     fill_in_ana_with_paracetamol(w)
