@@ -1,4 +1,4 @@
-"""A BFF on a real socket, pointed at a live simulator, with two host apps."""
+"""A BFF on a real socket, pointed at a live simulator, with two host apps (for bff/ and widgets/ tests)."""
 
 import json
 import queue
