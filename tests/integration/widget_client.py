@@ -9,12 +9,15 @@ ORIGIN = "http://127.0.0.1:9001"
 
 
 class Widget(requests.Session):
-    """What static/widget.js sends: htmx's header, the session token and the page's origin."""
+    """What static/widget.js sends: htmx's header, the session token and the page's origin; `previous` is the
+    expired token it hands along after a renewal."""
 
-    def __init__(self, bff_url, token, widget="prescription"):
+    def __init__(self, bff_url, token, widget="prescription", origin=ORIGIN, previous=None):
         super().__init__()
-        self.base = f"{bff_url}/widgets/{widget}"
-        self.headers.update({"HX-Request": "true", "X-Osigu-Session": token, "X-Osigu-Origin": ORIGIN})
+        self.base, self.token = f"{bff_url}/widgets/{widget}", token
+        self.headers.update({"HX-Request": "true", "X-Osigu-Session": token, "X-Osigu-Origin": origin})
+        if previous:
+            self.headers["X-Osigu-Previous-Session"] = previous
 
     def request(self, method, url, *args, **kwargs):
         kwargs.setdefault("timeout", 15)
