@@ -5,13 +5,14 @@ import os
 from flask import Flask
 
 from . import config as settings
-from . import outbox, retention
+from . import outbox, redemption, retention
 from .db import db, init_db
 from .errors import register_error_handlers
 from .health import bp as health_bp
 from .i18n import init_i18n
 from .logs import init_request_logging
 from .origins import bp as origins_bp
+from .proxies import init_proxies
 from .proxy import bp as proxy_bp
 from .rate_limits import init_rate_limits
 from .security import init_security
@@ -34,6 +35,9 @@ DEFAULTS = {
     "RETENTION_WORKER": True,
     "RETENTION_INTERVAL_SECONDS": 3600,
     "JSON_SORT_KEYS": False,
+    "REDEMPTION_RESUME_ON_START": True,
+    # A seam for crash tests: called with (step, redemption) after Osigu answered, before the answer is recorded.
+    "REDEMPTION_AFTER_UPSTREAM_CALL": None,
 }
 
 
@@ -54,6 +58,7 @@ def create_app(test_config=None):
     init_i18n(app)
     init_request_logging(app)
     init_rate_limits(app, sessions_bp, proxy_bp)
+    init_proxies(app)
     for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp):
         app.register_blueprint(blueprint)
     # Imported here, as Flask's tutorial does: the widgets build on the bff modules above.
@@ -62,6 +67,7 @@ def create_app(test_config=None):
     init_widgets(app)
     with app.app_context():
         db.create_all()
+    redemption.init_app(app)
     if app.config["OUTBOX_WORKER"]:
         outbox.start_worker(app)
     if app.config["RETENTION_WORKER"]:

@@ -57,18 +57,23 @@ def wait_until_ready(process, url):
     raise click.ClickException(f"{url} did not become ready within {READY_TIMEOUT_SECONDS} s.")
 
 
-def make_server(app, host, port, threads=8, connection_limit=500, channel_timeout=30):
-    """A waitress server for the BFF that idle connections and a slow Osigu cannot take offline.
-
-    Idle connections are closed after channel_timeout seconds; past connection_limit, new ones wait in
-    the listen backlog. Calls to Osigu in flight are kept two below the thread count, so /healthz always
-    finds a thread; with several tenants, one gets two thirds of those at most, leaving room for the others.
-    """
+def bound_upstream_calls(app, threads):
+    """Keep calls to Osigu in flight two below the thread count, so /healthz always finds a thread;
+    with several tenants, one gets two thirds of those at most, leaving room for the others."""
     config = app.config
     tenants = {host_app.osigu_client_id or config["OSIGU_CLIENT_ID"] for host_app in config["HOST_APPS"]}
     share = 2 / 3 if len(tenants) > 1 else 1
     config["UPSTREAM_CONCURRENCY"] = max(1, threads - 2)
     config["UPSTREAM_CONCURRENCY_PER_TENANT"] = max(1, int(config["UPSTREAM_CONCURRENCY"] * share))
+
+
+def make_server(app, host, port, threads=8, connection_limit=500, channel_timeout=30):
+    """A waitress server for the BFF that idle connections and a slow Osigu cannot take offline.
+
+    Idle connections are closed after channel_timeout seconds; past connection_limit, new ones wait in
+    the listen backlog. Calls to Osigu in flight are bounded by the thread count (bound_upstream_calls).
+    """
+    bound_upstream_calls(app, threads)
     return waitress.create_server(
         app, host=host, port=port, threads=threads, ident="osigu-widgets-bff",
         connection_limit=connection_limit, channel_timeout=channel_timeout,
@@ -78,14 +83,20 @@ def make_server(app, host, port, threads=8, connection_limit=500, channel_timeou
 
 
 @main.command()
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes; more than 1 runs them under gunicorn (Unix), each with --threads threads.")
 @click.option("--port", default=8080, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
 @click.option("--connection-limit", default=500, show_default=True,
               help="Open connections at most; more wait in the listen backlog.")
 @click.option("--channel-timeout", default=30, show_default=True, help="Seconds before an idle connection is closed.")
-def serve(port, host, threads, connection_limit, channel_timeout):
+def serve(workers, port, host, threads, connection_limit, channel_timeout):
     """Run the BFF on a production WSGI server (waitress), configured from the environment."""
+    if workers > 1:
+        from .workers import serve_with_workers
+
+        return serve_with_workers(host, port, threads, workers, connection_limit, channel_timeout)
     from . import create_app
     from .config import ConfigError
     from .logs import configure_logging

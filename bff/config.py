@@ -200,6 +200,23 @@ def _seconds(environ, name, default):
     return int(raw)
 
 
+def _trusted_proxies(environ):
+    """Parse BFF_TRUSTED_PROXIES (comma-separated addresses or networks) and BFF_PROXY_HOPS (1 to 5)."""
+    networks = []
+    for item in filter(None, (part.strip() for part in environ.get("BFF_TRUSTED_PROXIES", "").split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise ConfigError(f"BFF_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                              "(e.g. 10.0.0.5 or 10.0.0.0/24).") from None
+    hops = environ.get("BFF_PROXY_HOPS") or "1"
+    if not hops.isdigit() or not 1 <= int(hops) <= 5:
+        raise ConfigError(f"BFF_PROXY_HOPS must be the number of proxies in front of the BFF, 1 to 5; got {hops!r}.")
+    if environ.get("BFF_PROXY_HOPS") and not networks:
+        raise ConfigError("BFF_PROXY_HOPS needs BFF_TRUSTED_PROXIES: name the proxies whose X-Forwarded-* to honour.")
+    return tuple(networks), int(hops)
+
+
 def _days(environ, name, default):
     raw = environ.get(name)
     if not raw:
@@ -245,6 +262,7 @@ def from_environment(environ=None):
         "RATE_LIMIT_SESSIONS": environ.get("BFF_RATE_LIMIT_SESSIONS") or "600/minute",
         "RATE_LIMIT_PROXY": environ.get("BFF_RATE_LIMIT_PROXY") or "1200/minute",
     }
+    config["TRUSTED_PROXIES"], config["PROXY_HOPS"] = _trusted_proxies(environ)
     if environ.get("BFF_DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = environ["BFF_DATABASE_URL"]
     check(config)

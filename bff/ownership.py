@@ -8,13 +8,16 @@ from .db import SessionObject, WidgetSession, db
 from .errors import ApiError
 
 
-def bind(kind, upstream_id):
-    """Record that the current widget session created (or was given) an upstream object; the caller commits."""
-    session = g.widget_session
-    if _session_owns(_owner(kind, upstream_id)):
+def bind(kind, upstream_id, session=None):
+    """Record that a widget session (the current one unless given) created or was given an upstream object.
+
+    The caller commits.
+    """
+    session = session or g.widget_session
+    if _session_owns(_owner(kind, upstream_id), session):
         return  # a replayed request binding what this session (or the one it carries on from) already owns
     if not _insert(kind, upstream_id, session.host_app_id, session.id):
-        if _session_owns(_owner(kind, upstream_id)):
+        if _session_owns(_owner(kind, upstream_id), session):
             return  # a concurrent replay of this session's own request bound it first
         raise ApiError(409, "BFF-409", "This object already belongs to another widget session.")
 
@@ -40,9 +43,9 @@ def host_app_owns(host_app_id, kind, upstream_id):
     return owner is not None and owner[0] == host_app_id
 
 
-def _session_owns(owner):
-    """Whether the current widget session is owner, or carries on its work (an answer back after a renewal)."""
-    session = g.widget_session
+def _session_owns(owner, session=None):
+    """Whether a widget session (the current one by default) is owner, or carries on its work (after a renewal)."""
+    session = session or g.widget_session
     if owner is None or owner[0] != session.host_app_id or owner[1] is None:
         return False
     return owner[1] == session.id or db.session.scalar(

@@ -11,7 +11,7 @@ from .db import aware, db, isoformat, new_id, utcnow
 from .idempotency import idempotent
 from .models import CatalogProduct, Dispensation, DispensationLine, Prescription
 from .models.dispensing import DISPENSED, OPEN_STATUSES, PENDING_VERIFICATION, STARTED, VOIDED
-from .models.ehr import REDEEMED
+from .models.ehr import CANCELLED, REDEEMED
 from .oauth import current_provider, require_oauth
 from .provider_products import require_registered
 
@@ -147,11 +147,14 @@ def _redeemable(code):
         source = authorizations.by_code(code)
         authorizations.require_dispensable(source)
     else:
-        source = db.session.scalar(db.select(Prescription).filter_by(code=code))
+        # Locked so a prescriber cancelling it at the same moment waits for the outcome.
+        source = db.session.scalar(db.select(Prescription).filter_by(code=code).with_for_update())
         if source is None:
             raise errors.ApiError(404, errors.CODE_NOT_FOUND, "No prescription or authorization has this code.")
         if source.status == REDEEMED:
             raise errors.ApiError(409, errors.CODE_ALREADY_REDEEMED, "This code has already been dispensed.")
+        if source.status == CANCELLED:
+            raise prescriptions.cancelled_error()
     open_one = db.session.scalar(
         db.select(Dispensation).where(Dispensation.code == source.code, Dispensation.status.in_(OPEN_STATUSES))
     )

@@ -20,17 +20,20 @@ WORDS = {
            "patient": "Patient", "status": "Status", "repository": "National repository", "diagnoses": "Diagnoses",
            "medications": "Medications", "quantity": "Quantity", "duration": "Duration",
            "days": ("{n} day", "{n} days"), "substitution": "Substitution not allowed",
-           "PRESCRIPTION_ISSUED": "Issued, not yet dispensed", "PRESCRIPTION_DISPENSED": "Dispensed"},
+           "PRESCRIPTION_ISSUED": "Issued, not yet dispensed", "PRESCRIPTION_DISPENSED": "Dispensed",
+           "PRESCRIPTION_CANCELLED": "Cancelled by the prescriber: do not dispense"},
     "es": {"title": "Receta", "issued_by": "Emitida por", "prescriber": "Prescriptor", "issued_at": "Fecha de emisión",
            "patient": "Paciente", "status": "Estado", "repository": "Repositorio nacional", "diagnoses": "Diagnósticos",
            "medications": "Medicamentos", "quantity": "Cantidad", "duration": "Duración",
            "days": ("{n} día", "{n} días"), "substitution": "No se permite la sustitución",
-           "PRESCRIPTION_ISSUED": "Emitida, sin dispensar", "PRESCRIPTION_DISPENSED": "Dispensada"},
+           "PRESCRIPTION_ISSUED": "Emitida, sin dispensar", "PRESCRIPTION_DISPENSED": "Dispensada",
+           "PRESCRIPTION_CANCELLED": "Anulada por el prescriptor: no dispensar"},
     "pt": {"title": "Receita", "issued_by": "Emitida por", "prescriber": "Prescritor", "issued_at": "Data de emissão",
            "patient": "Paciente", "status": "Estado", "repository": "Repositório nacional", "diagnoses": "Diagnósticos",
            "medications": "Medicamentos", "quantity": "Quantidade", "duration": "Duração",
            "days": ("{n} dia", "{n} dias"), "substitution": "Substituição não permitida",
-           "PRESCRIPTION_ISSUED": "Emitida, por dispensar", "PRESCRIPTION_DISPENSED": "Dispensada"},
+           "PRESCRIPTION_ISSUED": "Emitida, por dispensar", "PRESCRIPTION_DISPENSED": "Dispensada",
+           "PRESCRIPTION_CANCELLED": "Anulada pelo prescritor: não dispensar"},
 }
 
 

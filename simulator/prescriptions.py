@@ -11,7 +11,9 @@ from . import diagnoses, errors, languages, messages, signing, webhooks
 from .bodies import json_body
 from .db import db, isoformat, new_id, utcnow
 from .idempotency import idempotent
-from .models import Patient, Prescription, PrescriptionLine
+from .models import Dispensation, Patient, Prescription, PrescriptionLine
+from .models.dispensing import OPEN_STATUSES
+from .models.ehr import CANCELLED, REDEEMED
 from .oauth import current_provider, require_oauth
 from .prescription_pdf import issued_on, render_pdf
 from .provider_products import require_registered
@@ -77,6 +79,11 @@ EMAIL = {
            "body": "Olá, {name}: a sua receita {code} de {provider} ({issued}) está pronta. "
                    "Mostre este código na farmácia ou descarregue-a: {link}"},
 }
+
+
+class CancelPrescription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=200)
 
 
 class Resend(BaseModel):
@@ -194,9 +201,9 @@ def create_v2():
     return _create(json_body(PrescriptionV2), "v2")
 
 
-def own_prescription(prescription_id):
-    """Load a prescription the token's provider issued, or 404."""
-    prescription = db.session.get(Prescription, prescription_id)
+def own_prescription(prescription_id, for_update=False):
+    """Load a prescription the token's provider issued (locked when for_update), or 404."""
+    prescription = db.session.get(Prescription, prescription_id, with_for_update=for_update)
     if prescription is None or prescription.provider_id != current_provider().id:
         raise errors.not_found(errors.PRESCRIPTION_NOT_FOUND, "Prescription")
     return prescription
@@ -222,6 +229,8 @@ def prescription_json(prescription, language="en"):
         "status": prescription.status,
         "created_at": isoformat(prescription.created_at),
         "redeemed_at": isoformat(prescription.redeemed_at),
+        "cancelled_at": isoformat(prescription.cancelled_at),
+        "cancellation_reason": prescription.cancellation_reason,
         "patient_id": prescription.patient_id,
         "doctor_id": prescription.doctor_id,
         "provider_branch_id": prescription.provider_branch_id,
@@ -278,6 +287,8 @@ def resend(prescription_id):
     """E-mail the prescription's PDF link to the patient (or to the address given)."""
     prescription = own_prescription(prescription_id)
     body = json_body(Resend)
+    if prescription.status == CANCELLED:
+        raise cancelled_error()
     email = body.email or prescription.patient.email
     if not email:
         raise errors.ApiError(422, errors.PATIENT_HAS_NO_EMAIL,
@@ -293,3 +304,40 @@ def resend(prescription_id):
     )
     db.session.commit()
     return {"channel": body.channel, "sent_to": messages.mask(email), "sent_at": isoformat(message.created_at)}, 202
+
+
+def cancelled_error():
+    """Build the refusal to act on a prescription its prescriber cancelled."""
+    return errors.ApiError(409, errors.PRESCRIPTION_CANCELLED, "This prescription was cancelled by its prescriber.")
+
+
+def _require_cancellable(prescription):
+    """Refuse to cancel what a pharmacy has dispensed, is dispensing, or what is cancelled already."""
+    if prescription.status == CANCELLED:
+        raise cancelled_error()
+    if prescription.status == REDEEMED:
+        raise errors.ApiError(409, errors.PRESCRIPTION_ALREADY_DISPENSED,
+                              "This prescription has been dispensed; it can no longer be cancelled.")
+    being_dispensed = db.session.scalar(db.select(Dispensation.id).where(
+        Dispensation.prescription_id == prescription.id, Dispensation.status.in_(OPEN_STATUSES)))
+    if being_dispensed:
+        # Which pharmacy holds it is not the prescriber's business: no dispensation id here.
+        raise errors.ApiError(409, errors.PRESCRIPTION_IN_DISPENSATION,
+                              "A pharmacy is dispensing this prescription; it cannot be cancelled now.")
+
+
+@bp.post("/ehr/v1/prescriptions/<prescription_id>/cancel")
+@require_oauth("ehr:write")
+@idempotent
+def cancel(prescription_id):
+    """Cancel a prescription no pharmacy has dispensed or is dispensing, so it can no longer be."""
+    body = json_body(CancelPrescription)
+    # Locked so a pharmacy starting to dispense it at the same moment waits for the outcome.
+    prescription = own_prescription(prescription_id, for_update=True)
+    _require_cancellable(prescription)
+    prescription.status, prescription.cancelled_at = CANCELLED, utcnow()
+    prescription.cancellation_reason = body.reason or None
+    webhooks.emit("prescription.cancelled", prescription.provider,
+                  event_data(prescription) | {"reason": prescription.cancellation_reason})
+    db.session.commit()
+    return prescription_json(prescription, languages.requested())

@@ -9,6 +9,7 @@ from ..db import db, utcnow
 
 ISSUED = "PRESCRIPTION_ISSUED"
 REDEEMED = "PRESCRIPTION_DISPENSED"
+CANCELLED = "PRESCRIPTION_CANCELLED"
 
 
 class Patient(db.Model):
@@ -44,6 +45,8 @@ class Prescription(db.Model):
     locale: Mapped[str] = mapped_column(String(2), default="en")
     created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
     redeemed_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+    cancellation_reason: Mapped[str | None] = mapped_column(String(200))
     lines: Mapped[list["PrescriptionLine"]] = relationship(
         order_by="PrescriptionLine.line_no", cascade="all, delete-orphan"
     )

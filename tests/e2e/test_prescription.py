@@ -28,7 +28,7 @@ WORDS = {
            "continue": "Continue", "consent": "The patient has given their consent", "issue": "Issue prescription",
            "posology": "1 tablet every 8 hours for 10 days", "cancel": "Cancel prescription"},
     "pt": {"search_dx": "Pesquisar na CID-10 por código ou palavras", "search_med": "Pesquisar os seus medicamentos "
-           "registados", "add": "Adicionar R51", "prescribe": "Prescrever Paracetamol 500 mg tablet, box of 20",
+           "registados", "add": "Adicionar R51", "prescribe": "Prescrever Paracetamol 500 mg comprimido, caixa de 20",
            "days": "Durante quantos dias", "quantity": "Quantidade a dispensar (unidades)",
            "add_line": "Adicionar à receita", "continue": "Continuar", "consent": "O doente deu o seu consentimento",
            "issue": "Emitir receita", "posology": "1 comprimido de 8 em 8 horas durante 10 dias",

@@ -4,6 +4,9 @@ import pytest
 import requests
 from flask import Flask, Response
 
+from bff import ownership
+from bff.db import db
+
 BODIES = {
     "html": ("<html><body>Gateway login</body></html>", "text/html; charset=utf-8"),
     "empty object": ("{}", "application/json"),
@@ -23,7 +26,7 @@ def fake_osigu(request, serve_wsgi):
 
     @app.get("/<path:path>")
     def anything(path):
-        if path.endswith(".pdf"):
+        if path.endswith("/pdf"):
             return Response(b"%PDF-1.7 not json", content_type="application/pdf")
         return Response(body, content_type=content_type)
 
@@ -32,7 +35,11 @@ def fake_osigu(request, serve_wsgi):
 
 @pytest.fixture
 def broken_bff_url(make_bff, serve_wsgi, fake_osigu):
-    return serve_wsgi(make_bff(OSIGU_BASE_URL=fake_osigu))
+    app = make_bff(OSIGU_BASE_URL=fake_osigu)
+    with app.app_context():  # his-a made rx_1 through the proxy, so it may fetch its PDF
+        ownership.bind_to_host_app("his-a", "prescription", "rx_1")
+        db.session.commit()
+    return serve_wsgi(app)
 
 
 def test_the_proxy_answers_a_retryable_502(broken_bff_url):
@@ -43,7 +50,7 @@ def test_the_proxy_answers_a_retryable_502(broken_bff_url):
 
 
 def test_the_proxy_streams_files_untouched(broken_bff_url):
-    answer = requests.get(f"{broken_bff_url}/v1/osigu/ehr/v1/prescriptions/rx_1.pdf",
+    answer = requests.get(f"{broken_bff_url}/v1/osigu/ehr/v1/prescriptions/rx_1/pdf",
                           headers={"Authorization": "Bearer his-a-api-key-0123456789"}, timeout=10)
     assert answer.status_code == 200 and answer.content == b"%PDF-1.7 not json"
 

@@ -26,7 +26,8 @@ LINE = {"product_code": "MED-042", "quantity": "30", "dose": "1", "unit": "table
 
 
 HOST_APPS = [{"id": "his-a", "api_key": "his-a-api-key-0123456789", "origins": [ORIGIN]}]
-CLINIC = {"id": "clinic-c", "api_key": "clinic-c-api-key-0123456789", "origins": [ORIGIN],
+# An admin: registering products is provider-wide (README: "The proxy's tenant model").
+CLINIC = {"id": "clinic-c", "api_key": "clinic-c-api-key-0123456789", "origins": [ORIGIN], "admin": True,
           "osigu_client_id": "demo-clinic", "osigu_client_secret": "demo-clinic-secret"}
 
 

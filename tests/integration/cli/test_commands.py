@@ -243,6 +243,8 @@ def test_demo_starts_again_after_a_prescription_was_issued(run, demo_env):
     assert [d["payload"]["data"]["prescription_code"] for d in deliveries(simulator_url)] == [code]
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
+
+
 def test_serve_refuses_the_demo_defaults_against_a_real_osigu(run):
     # No OSIGU_ENV (so local, with the public demo credentials) but a real Osigu: refused, in one line.
     process = run("serve", "--port", str(free_port()), env={"OSIGU_ENV": "", "OSIGU_BASE_URL": "https://api.osigu.com"})
@@ -251,3 +253,50 @@ def test_serve_refuses_the_demo_defaults_against_a_real_osigu(run):
     assert output.strip().splitlines() == ["Error: OSIGU_BASE_URL points at api.osigu.com, but OSIGU_ENV is local "
                                            "(the default), which is only for the simulator on this machine and uses "
                                            "public demo credentials: set OSIGU_ENV=sandbox or production."]
+
+
+def worker_pids(server):
+    """The processes the server forked (Linux /proc)."""
+    with open(f"/proc/{server.pid}/task/{server.pid}/children") as children:
+        return [int(pid) for pid in children.read().split()]
+
+
+def is_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_serve_with_workers_runs_processes_that_each_answer_and_stop_on_sigterm(run, tmp_path, eventually):
+    port = free_port()
+    server = run("serve", "--port", str(port), "--workers", "2", "--threads", "2",
+                 env={"OSIGU_ENV": "local", "BFF_SECRET_KEY": "", "BFF_DATABASE_URL":
+                      f"sqlite:///{tmp_path / 'bff.sqlite3'}"})
+    wait_for_line(server, "2 worker processes")
+    base = f"http://127.0.0.1:{port}"
+    workers = eventually(lambda: len(pids := worker_pids(server)) == 2 and pids, timeout=30)
+    assert server.pid not in workers and len(set(workers)) == 2
+    session = requests.post(f"{base}/v1/widget-sessions", headers={"Authorization": "Bearer demo-his-api-key"},
+                            json={"widget": "prescription", "origin": "http://127.0.0.1:8090",
+                                  "user": {"id": "dr-1", "name": "Dr. One", "role": "doctor"}}, timeout=30)
+    assert session.status_code == 201, session.text
+    widget_headers = {"HX-Request": "true", "X-Osigu-Origin": "http://127.0.0.1:8090",
+                      "X-Osigu-Session": session.json()["token"], "Connection": "close"}
+    # Freeze one worker at a time: the other alone answers, and knows the session the first may have issued
+    # (one database, and one session key even though local mode makes it up at start-up).
+    for frozen in workers:
+        os.kill(frozen, signal.SIGSTOP)
+        try:
+            for _ in range(3):
+                assert requests.get(f"{base}/healthz", headers={"Connection": "close"}, timeout=30).status_code == 200
+                step = requests.get(f"{base}/widgets/prescription/diagnoses", headers=widget_headers, timeout=30)
+                assert step.status_code == 200, step.text
+        finally:
+            os.kill(frozen, signal.SIGCONT)
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=30) == 0
+    assert not any(is_alive(pid) for pid in workers)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{base}/healthz", timeout=2)

@@ -31,4 +31,5 @@ def test_the_document_is_served_with_this_server_as_its_url(api, simulator_url):
     assert document["servers"] == [{"url": simulator_url, "description": "this simulator"}]
     assert set(document["webhooks"]) == {
         "dispensing.completed", "dispensing.cancelled", "prescription.issued", "prescription.dispensed",
+        "prescription.cancelled",
         "authorization.decided", "authorization.voided", "claim.created", "settlement.status_changed"}

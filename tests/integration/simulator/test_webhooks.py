@@ -4,7 +4,10 @@ import queue
 import threading
 
 import pytest
+import requests
 from flask import Flask, request
+from openapi_core.contrib.requests import RequestsOpenAPIWebhookRequest
+from openapi_core.validation.request.validators import V31WebhookRequestBodyValidator
 from standardwebhooks.webhooks import Webhook
 
 SECRET = "whsec_" + "c2FuZGJveC13ZWJob29rLXNlY3JldC0xMjM0NTY3OA=="
@@ -89,6 +92,23 @@ def test_prescription_events_reach_the_prescriber(receiver, prescribe):
     assert payload["data"]["prescription_code"] == code
     assert payload["data"]["provider_slug"] == "hospital-demo"
     assert payload["data"]["status"] == "PRESCRIPTION_ISSUED"
+
+
+def assert_documented(openapi, payload):
+    """Check a delivered event's body against the webhook of that name in the OpenAPI document."""
+    delivered = requests.Request("POST", "http://receiver/hooks", json=payload)
+    V31WebhookRequestBodyValidator(openapi.spec).validate(RequestsOpenAPIWebhookRequest(delivered, payload["type"]))
+
+
+def test_a_cancellation_reaches_the_prescriber(receiver, hospital, prescribe, simulator_openapi):
+    code = prescribe()
+    prescription_id = receiver.next_event("prescription.issued")[1]["data"]["prescription_id"]
+    hospital.post(f"/ehr/v1/prescriptions/{prescription_id}/cancel", json={"reason": "Patient allergic"})
+    _, payload = receiver.next_event("prescription.cancelled")
+    assert payload["data"] == {"prescription_id": prescription_id, "prescription_code": code,
+                               "status": "PRESCRIPTION_CANCELLED", "reason": "Patient allergic",
+                               "provider_slug": "hospital-demo"}
+    assert_documented(simulator_openapi, payload)
 
 
 @pytest.fixture

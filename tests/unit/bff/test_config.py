@@ -162,3 +162,21 @@ def test_the_retention_is_a_month_unless_set():
     for wrong in ("0", "forever", "-1"):
         with pytest.raises(ConfigError, match="BFF_RETENTION_DAYS must be a whole number of days"):
             from_environment(SANDBOX | {"BFF_RETENTION_DAYS": wrong})
+
+
+def test_trusted_proxies_are_parsed_and_off_by_default():
+    assert from_environment({})["TRUSTED_PROXIES"] == ()
+    config = from_environment({"BFF_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16,::1", "BFF_PROXY_HOPS": "2"})
+    assert [str(network) for network in config["TRUSTED_PROXIES"]] == ["10.0.0.5/32", "10.1.0.0/16", "::1/128"]
+    assert config["PROXY_HOPS"] == 2
+
+
+@pytest.mark.parametrize("environ, words", [
+    ({"BFF_TRUSTED_PROXIES": "proxy.internal"}, "is not an IP address or network"),
+    ({"BFF_TRUSTED_PROXIES": "10.0.0.5/24"}, "is not an IP address or network"),
+    ({"BFF_TRUSTED_PROXIES": "10.0.0.5", "BFF_PROXY_HOPS": "0"}, "1 to 5"),
+    ({"BFF_PROXY_HOPS": "1"}, "BFF_PROXY_HOPS needs BFF_TRUSTED_PROXIES"),
+])
+def test_proxy_settings_are_refused_clearly(environ, words):
+    with pytest.raises(ConfigError, match=words):
+        from_environment(environ)
