@@ -8,7 +8,7 @@ from bff.sessions import WIDGETS, seconds_left, session_from_header
 
 from .shell import htmx, shell_page
 
-MAX_FORM_BYTES = 8 * 1024  # the largest step form (a new patient) is well under 1 KB
+MAX_FORM_BYTES = 8 * 1024  # the largest step form so far (a new patient) is well under 1 KB
 
 
 def protect(bp, widget):

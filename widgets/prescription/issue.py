@@ -39,7 +39,7 @@ def render_done(status=200, alert=None, sent_to=None, email_error=None):
     outcome = flow.draft().outcome
     created = local_time(datetime.fromisoformat(outcome["created_at"].replace("Z", "+00:00")))
     return flow.render_step("done", status, alert, outcome=outcome, created=created, sent_to=sent_to,
-                       email_error=email_error, download_url=_download_url(outcome["prescription_id"]))
+                            email_error=email_error, download_url=_download_url(outcome["prescription_id"]))
 
 
 @bp.post("/consent")

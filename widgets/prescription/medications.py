@@ -97,9 +97,9 @@ def render_medications(status=200, alert=None, line_product=None, **context):
     units = posology.units_for_form(posology.form_of(line_product)) if line_product else posology.UNITS
     counts_units = posology.counts_units(posology.form_of(line_product)) if line_product else True
     return flow.render_step("medications", status, alert, line_product=line_product, units=units,
-                       counts_units=counts_units, every_hours=posology.EVERY_HOURS, describe=posology.describe,
-                       quantity_text=posology.quantity_text, unit_name=posology.unit_name,
-                       interval_text=posology.interval_text, max_lines=MAX_LINES, **context)
+                            counts_units=counts_units, every_hours=posology.EVERY_HOURS, describe=posology.describe,
+                            quantity_text=posology.quantity_text, unit_name=posology.unit_name,
+                            interval_text=posology.interval_text, max_lines=MAX_LINES, **context)
 
 
 @bp.get("/medications/search")

@@ -124,7 +124,7 @@ def render_patient(status=200, alert=None, **context):
     if given and not flow.draft().patient and "creating" not in context:
         context |= host_patient_search(given)
     return flow.render_step("patient", status, alert, document_types=types, from_host=fixed_by_host(),
-                       errors=context.pop("errors", {}), **context)
+                            errors=context.pop("errors", {}), **context)
 
 
 def host_patient_search(given):
