@@ -2,7 +2,8 @@
 
 A widget builds one Flow and hands it its specifics (draft model, steps, what is unfinished); the
 kit never imports a widget. Rendering a step has no side effects: show() is the navigation that
-records the step and commits; views that write commit before they render anything else.
+records the step the user may be on and commits the request's writes; a view that answers any other
+way commits what it wrote itself.
 """
 
 import hashlib
