@@ -32,7 +32,7 @@ from standardwebhooks.webhooks import Webhook
 from werkzeug.serving import make_server
 
 from bff.db import OutboxMessage, SessionObject, WebhookEvent, WebhookForward, WebhookObject, WidgetSession
-from widgets.prescription.flow import PrescriptionDraft
+from widgets.prescription.draft import PrescriptionDraft
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bff_proxy import free_port, percentile, start  # noqa: E402  (the harness's own helpers)

@@ -1,12 +1,11 @@
 """Widget sessions: a host app's back end vouches for its user; the widget then acts within that session."""
 
-import functools
 import json
 import secrets
 from datetime import timedelta
 from typing import Literal
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -44,7 +43,7 @@ class Theme(BaseModel):
 
 class NewSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    widget: Literal["prescription", "dispensing", "preauth"]
+    widget: Literal[WIDGETS]
     origin: str = Field(min_length=1, max_length=300)
     locale: Literal["es", "en", "pt"] = "es"
     user: User
@@ -205,18 +204,4 @@ def session_from_header(widget):
     if request.headers.get(PREVIOUS_HEADER):
         carry_over(session, request.headers[PREVIOUS_HEADER])
     return session
-
-
-def require_widget_session(widget):
-    """Decorate a widget view: it runs only with a valid session for widget, sent in the session header."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            g.widget_session = session_from_header(widget)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
 

@@ -77,8 +77,8 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
     from flask import Blueprint, Flask, g, render_template_string
 
     import bff
-    from bff import sessions
-    from widgets import register_start, require_page_origin
+    from widgets import register_start
+    from widgets.session import protect
 
     pages = Path(__file__).parent / "pages"
     host = Flask("host-under-test")
@@ -93,12 +93,11 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
 
     # Until the dispensing widget lands, a stand-in first step exercises the shell, the bridge and the session.
     probe = Blueprint("probe", __name__)
+    protect(probe, "dispensing")
     renders = itertools.count(1)
 
     @probe.get("/widgets/dispensing/probe-start")
-    @sessions.require_widget_session("dispensing")
     def start():
-        require_page_origin()
         return render_template_string(
             '<section data-osigu-step="probe"><p>Hola {{ name }}</p><p>Render {{ number }}</p>'
             '<button hx-get="/widgets/dispensing/probe-start" hx-target="#widget">Reload</button></section>',

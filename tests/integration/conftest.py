@@ -1,6 +1,21 @@
-"""Fixtures for every integration test: codes to redeem, issued through the simulator's own API."""
+"""Fixtures for every integration test: a BFF on a real socket, pointed at a live simulator, with two host
+apps (for bff/ and widgets/ tests); codes to redeem, issued through the simulator's own API."""
+
+import json
+import queue
+import threading
+from datetime import UTC, datetime
 
 import pytest
+import requests
+from flask import Flask, request
+from standardwebhooks.webhooks import Webhook
+from waitress import wasyncore
+
+import bff
+from bff import outbox, retention
+from bff.cli import make_server
+from bff.db import db
 
 ANA = "pat_01HXE0000000000000000ANA01"
 
@@ -82,3 +97,150 @@ def preauthorize(hospital, find_beneficiary):
         return hospital.post(f"{base}/complete")
 
     return request
+
+
+CALLBACK_SECRET = "whsec_" + "aGlzLWEtY2FsbGJhY2stc2VjcmV0LTEyMzQ1Njc4OTA="
+OSIGU_WEBHOOK_SECRET = "whsec_" + "b3NpZ3Utd2ViaG9vay1zZWNyZXQtZm9yLXRlc3RzLTE="
+
+
+class CallbackReceiver:
+    """A host app's callback endpoint: answers `fail_first` times with 500, then verifies and accepts."""
+
+    def __init__(self, fail_first=0):
+        self.fail_first = fail_first
+        self.received = queue.Queue()
+        self.attempts = 0
+        self.app = Flask("host-callbacks")
+        self.app.add_url_rule("/callbacks", "callbacks", self.receive, methods=["POST"])
+
+    def receive(self):
+        self.attempts += 1
+        if self.attempts <= self.fail_first:
+            return "not now", 500
+        payload = Webhook(CALLBACK_SECRET).verify(request.get_data(), dict(request.headers))
+        self.received.put((request.headers["webhook-id"], payload))
+        return "", 204
+
+
+@pytest.fixture
+def callback_receiver(serve_wsgi):
+    receiver = CallbackReceiver()
+    receiver.url = serve_wsgi(receiver.app) + "/callbacks"
+    return receiver
+
+
+@pytest.fixture
+def host_apps(callback_receiver):
+    """his-a uses the BFF's own Osigu credentials and wants callbacks; pms-b brings its own credentials."""
+    return [
+        {"id": "his-a", "api_key": "his-a-api-key-0123456789", "origins": ["http://127.0.0.1:9001"],
+         "callback_url": callback_receiver.url, "callback_secret": CALLBACK_SECRET},
+        {"id": "pms-b", "api_key": "pms-b-api-key-0123456789", "origins": ["http://localhost:9002"],
+         "osigu_client_id": "demo-pharmacy", "osigu_client_secret": "demo-pharmacy-secret"},
+    ]
+
+
+@pytest.fixture
+def bff_config():
+    """Override in a test module to change the BFF's settings."""
+    return {}
+
+
+@pytest.fixture
+def make_bff(simulator_url, host_apps, tmp_path, bff_config):
+    """Build BFF apps on one database (so a test can restart the BFF); all are stopped at the end."""
+    apps = []
+
+    def make(**overrides):
+        app = bff.create_app({
+            "environ": {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url, "BFF_SECRET_KEY": "test-key",
+                        "OSIGU_WEBHOOK_SECRET": OSIGU_WEBHOOK_SECRET, "BFF_HOST_APPS": json.dumps(host_apps)},
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bff.sqlite3'}",
+            "OUTBOX_WORKER": False,
+            "RETENTION_WORKER": False,
+            "OUTBOX_INTERVAL_SECONDS": 0.05,
+            "OUTBOX_BACKOFF_SECONDS": 0.05,
+        } | bff_config | overrides)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        outbox.stop_worker(app)
+        retention.stop_purger(app)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def bff_app(make_bff):
+    return make_bff()
+
+
+@pytest.fixture
+def bff_url(bff_app, serve_wsgi):
+    return serve_wsgi(bff_app)
+
+
+@pytest.fixture
+def serve_waitress():
+    """Serve BFF apps as `osigu-widgets serve` does (waitress, its thread pool and limits); each call returns a URL."""
+    running = []
+
+    def start(app, **options):
+        server = make_server(app, "127.0.0.1", 0, **options)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.effective_port}"
+
+    yield start
+    for server, thread in running:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)  # an empty map ends run()'s loop
+        thread.join()
+
+
+@pytest.fixture
+def host(bff_url):
+    """A host app's back end: a session against the BFF that sends his-a's API key."""
+    import requests
+
+    class HostSession(requests.Session):
+        def request(self, method, url, *args, **kwargs):
+            return super().request(method, bff_url + url, *args, **kwargs)
+
+    session = HostSession()
+    session.headers["Authorization"] = "Bearer his-a-api-key-0123456789"
+    return session
+
+
+@pytest.fixture
+def new_session(host):
+    """Create a widget session for his-a and return its token."""
+
+    def create(widget="prescription", **body):
+        payload = {"widget": widget, "origin": "http://127.0.0.1:9001", "locale": "es",
+                   "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"}} | body
+        response = host.post("/v1/widget-sessions", json=payload)
+        assert response.status_code == 201, response.text
+        return response.json()["token"]
+
+    return create
+
+
+@pytest.fixture
+def send_webhook(bff_url):
+    """Post a webhook to the BFF as Osigu does (Standard Webhooks, signed with OSIGU_WEBHOOK_SECRET)."""
+
+    def send(webhook_id, event_type, data):
+        body = json.dumps({"type": event_type, "timestamp": "2026-11-22T10:00:00Z", "data": data})
+        now = datetime.now(UTC)
+        headers = {"webhook-id": webhook_id, "webhook-timestamp": str(int(now.timestamp())),
+                   "webhook-signature": Webhook(OSIGU_WEBHOOK_SECRET).sign(webhook_id, now, body),
+                   "Content-Type": "application/json"}
+        response = requests.post(f"{bff_url}/v1/webhooks/osigu", data=body, headers=headers, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return send

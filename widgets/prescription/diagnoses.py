@@ -6,51 +6,35 @@ from flask import render_template, request
 from flask_babel import gettext as _
 
 from bff.contexts import ICD10_CODE, MAX_DIAGNOSES
-from bff.upstream import UpstreamError
+from widgets import search
 
 from . import bp
-from .flow import draft, render_step, renders, show, step_view, upstream, upstream_alert
+from .draft import flow
 
-RESULTS_SHOWN = 8
-MAX_QUERY = 100
 MAX_DESCRIPTION = 300
 
 
-@renders("diagnoses")
+@flow.renders("diagnoses")
 def render_diagnoses(status=200, alert=None, error=None):
     """Render the diagnoses step."""
-    return render_step("diagnoses", status, alert, max_diagnoses=MAX_DIAGNOSES, error=error)
-
-
-@bp.get("/diagnoses")
-@step_view
-def diagnoses_step():
-    """Show the diagnoses step."""
-    return show("diagnoses")
+    return flow.render_step("diagnoses", status, alert, max_diagnoses=MAX_DIAGNOSES, error=error)
 
 
 @bp.get("/diagnoses/search")
-@step_view
 def search_diagnoses():
     """Search ICD-10 by code, words or a common synonym (cephalgia, cefalea...)."""
-    query = request.args.get("q", "").strip()[:MAX_QUERY]
-    results, alert = [], None
-    if len(query) >= 2:
-        try:
-            results = upstream().get_json("/medical-catalogs/v1/diagnoses", query=query,
-                                          page_size=RESULTS_SHOWN)["data"]
-        except UpstreamError as error:
-            alert = upstream_alert(error)
-    chosen = {item["diagnosis_code"] for item in draft().diagnoses}
+    query = search.typed_query()
+    results, alert = search.as_you_type(lambda: search.diagnoses(query), flow.alert,
+                                        ready=len(query) >= search.MIN_QUERY)
+    chosen = {item["diagnosis_code"] for item in flow.draft().diagnoses}
     return render_template("prescription/_diagnosis_results.html", results=results, query=query, chosen=chosen,
                            alert=alert, full=len(chosen) >= MAX_DIAGNOSES)
 
 
 @bp.post("/diagnoses/add")
-@step_view
 def add_diagnosis():
     """Add the diagnosis the doctor picked (its description as Osigu gave it), if it is an ICD-10 code."""
-    current = draft()
+    current = flow.draft()
     code, description = request.form.get("diagnosis_code", ""), request.form.get("description", "")
     known = {item["diagnosis_code"] for item in current.diagnoses}
     if not re.match(ICD10_CODE, code):
@@ -60,14 +44,13 @@ def add_diagnosis():
     if code not in known:
         current.diagnoses = [*current.diagnoses, {"diagnosis_code": code,
                                                   "description": description.strip()[:MAX_DESCRIPTION]}]
-    return show("diagnoses")
+    return flow.show("diagnoses")
 
 
 @bp.post("/diagnoses/remove")
-@step_view
 def remove_diagnosis():
     """Remove a diagnosis from the prescription."""
-    current = draft()
+    current = flow.draft()
     code = request.form.get("diagnosis_code")
     current.diagnoses = [item for item in current.diagnoses if item["diagnosis_code"] != code]
-    return show("diagnoses")
+    return flow.show("diagnoses")

@@ -1,122 +1,83 @@
 """The last steps: consent (v1.1), review, issuing exactly once, and the prescription once it exists."""
 
-import json
 import re
 from datetime import datetime
 
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
-from flask_htmx import make_response
 
-from bff import outbox, ownership
+from bff import ownership
 from bff.db import db
 from bff.i18n import local_time
 from bff.upstream import UpstreamError, path
+from widgets.flow import idempotency_key
+from widgets.outcome import exited, succeed, succeeded
+from widgets.session import host_app, upstream
 
 from . import bp, posology, signing
-from .flow import (
-    draft,
-    first_unfinished,
-    host_app,
-    idempotency_key,
-    render_step,
-    renders,
-    show,
-    step_view,
-    upstream,
-    upstream_alert,
-    version,
-)
+from .draft import first_unfinished, flow, version
 from .patient import EMAIL, MAX_EMAIL
 
 PATHS = {"v1": "/ehr/v1/prescriptions", "v1.1": "/ehr/v1.1/prescriptions", "v2": "/ehr/v2/prescriptions"}
 
 
-@renders("consent")
+@flow.renders("consent")
 def render_consent(status=200, alert=None, missing=False):
     """Render the patient-data consent step (v1.1 markets)."""
-    return render_step("consent", status, alert, missing=missing)
+    return flow.render_step("consent", status, alert, missing=missing)
 
 
-@renders("review")
+@flow.renders("review")
 def render_review(status=200, alert=None):
     """Render the review step."""
-    return render_step("review", status, alert, describe=posology.describe, quantity_text=posology.quantity_text)
+    return flow.render_step("review", status, alert, describe=posology.describe, quantity_text=posology.quantity_text)
 
 
-@renders("done")
+@flow.renders("done")
 def render_done(status=200, alert=None, sent_to=None, email_error=None):
     """Render the prescription that was issued."""
-    outcome = draft().outcome
+    outcome = flow.draft().outcome
     created = local_time(datetime.fromisoformat(outcome["created_at"].replace("Z", "+00:00")))
-    return render_step("done", status, alert, outcome=outcome, created=created, sent_to=sent_to,
-                       email_error=email_error, download_url=_download_url(outcome["prescription_id"]))
-
-
-@bp.get("/consent")
-@step_view
-def consent_step():
-    """Show the consent step."""
-    return show("consent")
+    return flow.render_step("done", status, alert, outcome=outcome, created=created, sent_to=sent_to,
+                            email_error=email_error, download_url=_download_url(outcome["prescription_id"]))
 
 
 @bp.post("/consent")
-@step_view
 def give_consent():
     """Record that the patient consents to the processing of their data."""
-    current = draft()
+    current = flow.draft()
     current.consent = request.form.get("patient_data_consent") == "yes"
     if not current.consent:
+        db.session.commit()
         return render_consent(422, missing=True)  # said beside the checkbox; nothing the host needs to hear
-    return show("review")
-
-
-@bp.get("/review")
-@step_view
-def review_step():
-    """Show everything the prescription will say, before it is issued."""
-    return show("review")
+    return flow.show("review")
 
 
 @bp.post("/issue")
-@step_view
 def issue():
     """Issue the prescription once: a double click or a retry replays the first answer, never a second one."""
-    current = draft()
+    current = flow.draft()
     if current.outcome:
-        return _done_with_success(current.outcome)
+        return succeeded(render_done(), current.outcome)
     if first_unfinished(current) != "review":
-        return show("review")
+        return flow.show("review")
     body = prescription_body(current)
     try:
         created = upstream().request("POST", PATHS[version()], json=body,
                                      idempotency_key=idempotency_key("prescription", body)).json()
     except UpstreamError as error:
-        alert = upstream_alert(error)
-        return render_review(422, alert)
-    ownership.bind("prescription", created["prescription_id"])
+        return flow.refuse(render_review, error)
     current.outcome = {key: created[key] for key in ("prescription_id", "prescription_code", "status", "created_at")}
-    if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
-        outbox.enqueue(host_app().id, "widget.prescription.issued",
-                       current.outcome | {"user_id": g.widget_session.user["id"]}, key=created["prescription_id"])
-    db.session.commit()  # the binding, outcome and callback before any further upstream call
-    return _done_with_success(current.outcome)
-
-
-@bp.get("/done")
-@step_view
-def done_step():
-    """Show the issued prescription again (after a reload, say)."""
-    return show("done")
+    return succeed(render_done, current.outcome, kind="prescription", upstream_id=created["prescription_id"],
+                   callback="widget.prescription.issued")
 
 
 @bp.post("/resend")
-@step_view
 def resend():
     """E-mail the prescription to the patient (or to the address the doctor typed)."""
-    outcome = draft().outcome
+    outcome = flow.draft().outcome
     if not outcome:
-        return show("review")
+        return flow.show("review")
     ownership.require_own("prescription", outcome["prescription_id"])
     email = request.form.get("email", "").strip()
     if email and not (len(email) <= MAX_EMAIL and re.match(EMAIL, email)):
@@ -127,25 +88,23 @@ def resend():
         sent = upstream().request("POST", path("/ehr/v1/prescriptions/{}/resend", outcome["prescription_id"]),
                                   json=body, idempotency_key=idempotency_key("resend", body)).json()
     except UpstreamError as error:
-        alert = upstream_alert(error)
-        return render_done(422, alert)
+        return flow.refuse(render_done, error)
     return render_done(sent_to=sent["sent_to"])
 
 
 @bp.post("/cancel")
-@step_view
 def cancel():
     """Leave the widget without issuing; once issued there is nothing to cancel, so the prescription is shown."""
-    current = draft()
+    current = flow.draft()
     if current.outcome:
-        return show("done")
+        return flow.show("done")
     # The work is dropped but the row and its step stay: a second cancel (a double click) answers the same exit,
     # and the session, if mounted again, starts over.
     step = current.step
     current.patient, current.diagnoses, current.lines, current.consent = None, [], [], False
     db.session.commit()
-    html = render_template("prescription/cancelled.html", step="cancelled")
-    return make_response(html, trigger={"osigu:exit": {"reason": "cancelled", "step": step}})
+    response = current_app.make_response(render_template("prescription/cancelled.html", step="cancelled"))
+    return exited(response, "cancelled", step)
 
 
 def prescription_body(current):
@@ -168,13 +127,6 @@ def prescription_body(current):
         body["national_repository_id"] = app.national_repository_id or config["OSIGU_NATIONAL_REPOSITORY_ID"]
         body["signed_hash"] = signing.signed_hash(app.signing_key_file or config["OSIGU_SIGNING_KEY_FILE"], body)
     return body
-
-
-def _done_with_success(outcome):
-    """Show the prescription and tell the host app (again, after a replay: it dedupes on prescription_id)."""
-    response = render_done()
-    response.headers["HX-Trigger"] = json.dumps({"osigu:success": {"outcome": outcome}})
-    return response
 
 
 def _download_url(prescription_id):

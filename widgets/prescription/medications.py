@@ -7,17 +7,19 @@ from typing import Annotated, Literal
 from flask import g, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from bff.contexts import MAX_LINES, MAX_QUANTITY, PRODUCT_CODE
 from bff.provider_products import registered_products
 from bff.upstream import UpstreamError
+from widgets import search
+from widgets.forms import validate
+from widgets.search import RESULTS_SHOWN
+from widgets.session import host_app, upstream
 
 from . import bp, posology
-from .flow import draft, field_errors, host_app, render_step, renders, show, step_view, upstream, upstream_alert
+from .draft import flow
 
-RESULTS_SHOWN = 8
-MAX_QUERY = 100
 MAX_DOSE = 1000
 MAX_DAYS = 365
 
@@ -70,6 +72,12 @@ def registered(query):
     return registered_products(host_app(), "MEDICATION", g.widget_session.locale).search(query, RESULTS_SHOWN)
 
 
+def matches(query):
+    """The registered medications matching query, and the catalogue's others (to explain, not offer)."""
+    found = registered(query)
+    return found, not_registered(query, {item["product_code"] for item in found})
+
+
 def not_registered(query, registered_codes):
     """Catalogue medications matching query that the provider has not registered (to explain, not offer)."""
     catalogue = upstream().get_json("/medical-catalogs/v1/medications", query=query, page_size=RESULTS_SHOWN)["data"]
@@ -83,77 +91,60 @@ def product(code):
     return registered_products(host_app(), "MEDICATION", g.widget_session.locale).find(code)
 
 
-@renders("medications")
+@flow.renders("medications")
 def render_medications(status=200, alert=None, line_product=None, **context):
     """Render the medications step (with the line form open when a product is being added)."""
     units = posology.units_for_form(posology.form_of(line_product)) if line_product else posology.UNITS
     counts_units = posology.counts_units(posology.form_of(line_product)) if line_product else True
-    return render_step("medications", status, alert, line_product=line_product, units=units,
-                       counts_units=counts_units, every_hours=posology.EVERY_HOURS, describe=posology.describe,
-                       quantity_text=posology.quantity_text, unit_name=posology.unit_name,
-                       interval_text=posology.interval_text, max_lines=MAX_LINES, **context)
-
-
-@bp.get("/medications")
-@step_view
-def medications_step():
-    """Show the medications step."""
-    return show("medications")
+    return flow.render_step("medications", status, alert, line_product=line_product, units=units,
+                            counts_units=counts_units, every_hours=posology.EVERY_HOURS, describe=posology.describe,
+                            quantity_text=posology.quantity_text, unit_name=posology.unit_name,
+                            interval_text=posology.interval_text, max_lines=MAX_LINES, **context)
 
 
 @bp.get("/medications/search")
-@step_view
 def search_medications():
     """Search the provider's registered medications; say which matches are not registered."""
-    query = request.args.get("q", "").strip()[:MAX_QUERY]
-    results, unregistered, alert = [], [], None
-    if len(query) >= 2:
-        try:
-            results = registered(query)
-            unregistered = not_registered(query, {item["product_code"] for item in results})
-        except UpstreamError as error:
-            alert = upstream_alert(error)
-    chosen = {line["product_code"] for line in draft().lines}
+    query = search.typed_query()
+    (results, unregistered), alert = search.as_you_type(lambda: matches(query), flow.alert,
+                                                        ready=len(query) >= search.MIN_QUERY, empty=([], []))
+    chosen = {line["product_code"] for line in flow.draft().lines}
     return render_template("prescription/_medication_results.html", results=results, unregistered=unregistered,
                            query=query, chosen=chosen, alert=alert, full=len(chosen) >= MAX_LINES)
 
 
 @bp.get("/medications/line")
-@step_view
 def line_form():
     """Open the posology form for the product the doctor picked."""
     try:
         chosen = product(request.args.get("product_code", ""))
     except UpstreamError as error:
-        alert = upstream_alert(error)
-        return render_medications(422, alert)
+        return flow.refuse(render_medications, error)
     if chosen is None:
-        return show("medications")
+        return flow.show("medications")
     values = {"dose": format_decimal(1), "unit": posology.unit_for_form(posology.form_of(chosen)),
               "every_hours": 8}
     return render_medications(line_product=chosen, values=values, errors={})
 
 
 @bp.post("/medications/add")
-@step_view
 def add_line():
     """Add a medication line, or show what to fix in it; a quantity the posology does not explain is confirmed."""
     values = request.form.to_dict()
-    try:
-        line = Line.model_validate(values | {"substitution_allowed": "substitution_allowed" in values})
-        chosen = product(line.product_code)
-    except ValidationError as error:
-        errors = field_errors(error, field_messages())
+    line, errors = validate(Line, values | {"substitution_allowed": "substitution_allowed" in values},
+                            field_messages())
+    if errors:
         line_product = _product_or_none(values.get("product_code", ""))
         if line_product is None:
-            return show("medications")
+            return flow.show("medications")
         return render_medications(422, line_product=line_product, values=values, errors=errors)
+    try:
+        chosen = product(line.product_code)
     except UpstreamError as error:
-        alert = upstream_alert(error)
-        return render_medications(422, alert)
-    current = draft()
+        return flow.refuse(render_medications, error)
+    current = flow.draft()
     if chosen is None or len(current.lines) >= MAX_LINES and line.product_code not in _codes(current):
-        return show("medications")
+        return flow.show("medications")
     needed = posology.quantity_needed(chosen, line.dose, line.unit, line.every_hours, line.duration_days)
     errors = {}
     if line.unit not in posology.units_for_form(posology.form_of(chosen)):
@@ -171,7 +162,7 @@ def add_line():
                                  "counts": "units" if posology.counts_units(posology.form_of(chosen)) else "packs"}
     # Osigu takes each product once: a second line for it replaces the first.
     current.lines = [item for item in current.lines if item["product_code"] != line.product_code] + [entry]
-    return show("medications")
+    return flow.show("medications")
 
 
 def quantity_warning(chosen, needed, quantity):
@@ -184,13 +175,12 @@ def quantity_warning(chosen, needed, quantity):
 
 
 @bp.post("/medications/remove")
-@step_view
 def remove_line():
     """Remove a medication line."""
-    current = draft()
+    current = flow.draft()
     code = request.form.get("product_code")
     current.lines = [line for line in current.lines if line["product_code"] != code]
-    return show("medications")
+    return flow.show("medications")
 
 
 def label(item):

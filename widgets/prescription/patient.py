@@ -5,24 +5,17 @@ from datetime import date
 
 from flask import g, render_template, request
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bff.contexts import DOCUMENT_NUMBER, DOCUMENT_TYPES, UPSTREAM_ID
 from bff.upstream import UpstreamError, path
+from widgets.flow import idempotency_key
+from widgets.forms import validate
+from widgets.search import as_you_type
+from widgets.session import upstream
 
 from . import bp
-from .flow import (
-    draft,
-    field_errors,
-    idempotency_key,
-    render_step,
-    renders,
-    show,
-    step_view,
-    upstream,
-    upstream_alert,
-    version,
-)
+from .draft import flow, version
 
 # The market follows the prescription version the host app is set to: v1 is the Latin-American market
 # (Colombia's documents), v1.1 Portugal, v2 Spain. Each offers the identity documents used there.
@@ -93,6 +86,16 @@ def find(document_number, document_type=None):
     return upstream().get_json("/ehr/v1/patients", **params)["data"]
 
 
+@flow.on_start
+def patient_from_host(current):
+    """A new draft takes the patient the host app named, when Osigu knows them, and goes on to the diagnoses."""
+    given = g.widget_session.context.get("patient")
+    if current.patient is None and given:
+        current.patient = patient_from_context(given)
+        if current.patient:
+            current.step = "diagnoses"
+
+
 def patient_from_context(given):
     """Resolve the patient the host app named (by patient_id, or by document); None when Osigu has none."""
     try:
@@ -108,20 +111,20 @@ def patient_from_context(given):
 
 def fixed_by_host():
     """Whether the host app named the patient and Osigu knew them: then the doctor cannot change them."""
-    return bool(g.widget_session.context.get("patient")) and bool(draft().patient)
+    return bool(g.widget_session.context.get("patient")) and bool(flow.draft().patient)
 
 
-@renders("patient")
+@flow.renders("patient")
 def render_patient(status=200, alert=None, **context):
     """Render the patient step; a patient the host named but Osigu lacks is searched already, to register."""
     given = g.widget_session.context.get("patient") or {}
     types = document_types()
     context.setdefault("values", {"document_type": given.get("document_type", next(iter(types))),
                                   "document_number": given.get("document_number", "")})
-    if given and not draft().patient and "creating" not in context:
+    if given and not flow.draft().patient and "creating" not in context:
         context |= host_patient_search(given)
-    return render_step("patient", status, alert, document_types=types, from_host=fixed_by_host(),
-                       errors=context.pop("errors", {}), **context)
+    return flow.render_step("patient", status, alert, document_types=types, from_host=fixed_by_host(),
+                            errors=context.pop("errors", {}), **context)
 
 
 def host_patient_search(given):
@@ -131,80 +134,61 @@ def host_patient_search(given):
     try:
         results = find(given["document_number"], given.get("document_type"))
     except UpstreamError as error:
-        return {"preset": {"results": [], "alert": upstream_alert(error)}}
+        return {"preset": {"results": [], "alert": flow.alert(error)}}
     return {"preset": {"results": results, "number": given["document_number"],
                        "document_type": given.get("document_type")}}
 
 
-@bp.get("/patient")
-@step_view
-def patient_step():
-    """Show the patient step."""
-    return show("patient")
-
-
 @bp.get("/patient/search")
-@step_view
 def search_patients():
     """Find patients by document number, as the doctor types it."""
     number = request.args.get("document_number", "").strip()
     document_type = request.args.get("document_type") if request.args.get("document_type") in DOCUMENT_TYPES else None
-    results, alert, searched = [], None, bool(re.match(DOCUMENT_NUMBER, number))
-    if searched:
-        try:
-            results = find(number, document_type)
-        except UpstreamError as error:
-            alert = upstream_alert(error)
+    searched = bool(re.match(DOCUMENT_NUMBER, number))
+    results, alert = as_you_type(lambda: find(number, document_type), flow.alert, ready=searched)
     return render_template("prescription/_patient_results.html", results=results, searched=searched,
                            number=number, document_type=document_type, alert=alert, document_types=document_types(),
                            malformed=len(number) >= 3 and not searched)
 
 
 @bp.post("/patient/select")
-@step_view
 def select_patient():
     """Use the patient the doctor picked from the results."""
     if fixed_by_host():
-        return show("diagnoses")
+        return flow.show("diagnoses")
     patient_id = request.form.get("patient_id", "")
     if not re.match(UPSTREAM_ID, patient_id):
         return render_patient(422)
     try:
         patient = upstream().get_json(path("/ehr/v1/patients/{}", patient_id))
     except UpstreamError as error:
-        alert = upstream_alert(error)
-        return render_patient(422, alert)
-    draft().patient = summary(patient)
-    return show("diagnoses")
+        return flow.refuse(render_patient, error)
+    flow.draft().patient = summary(patient)
+    return flow.show("diagnoses")
 
 
 @bp.post("/patient/new")
-@step_view
 def create_patient():
     """Create the patient in Osigu (an identical one already on file is simply returned)."""
     if fixed_by_host():
-        return show("diagnoses")
+        return flow.show("diagnoses")
     values = request.form.to_dict()
-    try:
-        form = NewPatient.model_validate(values)
-    except ValidationError as error:
-        errors = field_errors(error, FIELD_ERRORS)
+    form, errors = validate(NewPatient, values, FIELD_ERRORS)
+    if errors:
         return render_patient(422, creating=True, values=values, errors=errors)
     try:
         body = form.model_dump(mode="json", exclude_none=True)
         patient = upstream().request("POST", "/ehr/v1/patients", json=body,
                                      idempotency_key=idempotency_key("patient", body)).json()
     except UpstreamError as error:
-        alert = upstream_alert(error)
-        return render_patient(422, alert, creating=True, values=values)
-    draft().patient = summary(patient)
-    return show("diagnoses")
+        return flow.refuse(render_patient, error, creating=True, values=values)
+    flow.draft().patient = summary(patient)
+    return flow.show("diagnoses")
 
 
 @bp.post("/patient/change")
-@step_view
 def change_patient():
     """Choose another patient (not one the host app fixed in the session)."""
     if not fixed_by_host():
-        draft().patient = None
-    return show("patient")
+        flow.draft().patient = None
+    return flow.show("patient")

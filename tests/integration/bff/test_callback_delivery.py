@@ -16,7 +16,7 @@ import time
 import pytest
 import waitress
 from flask import Flask, redirect, request
-from test_prescription_widget import Widget, fill_in_ana_with_paracetamol, trigger_of
+from widget_client import Widget, fill_in_ana_with_paracetamol, trigger_of
 
 from bff import outbox
 from bff.db import OutboxMessage, db

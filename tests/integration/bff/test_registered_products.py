@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from test_prescription_widget import ORIGIN, Widget, trigger_of
+from widget_client import ORIGIN, Widget, trigger_of
 
 DOCTORS = 10
 BUSY = re.compile(r"Osigu is busy, try again in (\d+) s")

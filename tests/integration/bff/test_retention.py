@@ -19,7 +19,7 @@ from bff.db import (
     db,
     utcnow,
 )
-from widgets.prescription.flow import PrescriptionDraft
+from widgets.prescription.draft import PrescriptionDraft
 
 CLI = [sys.executable, "-m", "bff.cli", "purge"]
 OLD = timedelta(days=31)  # just past the default retention of 30 days

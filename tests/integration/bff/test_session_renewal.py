@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import requests
 from itsdangerous import URLSafeTimedSerializer
+from widget_client import Widget, step_of
 
 from bff.db import SessionObject, WidgetSession, db, utcnow
 
@@ -23,21 +24,6 @@ def host_apps():
     ]
 
 
-class Widget(requests.Session):
-    """What static/widget.js sends; `previous` is the expired token it hands along after a renewal."""
-
-    def __init__(self, bff_url, token, origin=ORIGIN, previous=None):
-        super().__init__()
-        self.bff_url, self.token = bff_url, token
-        self.headers.update({"HX-Request": "true", "X-Osigu-Session": token, "X-Osigu-Origin": origin})
-        if previous:
-            self.headers["X-Osigu-Previous-Session"] = previous
-
-    def request(self, method, url, *args, **kwargs):
-        kwargs.setdefault("timeout", 15)
-        return super().request(method, f"{self.bff_url}/widgets/prescription{url}", *args, **kwargs)
-
-
 @pytest.fixture
 def widget(bff_url):
     """Open a prescription session (the host's back end) and return the widget speaking for it."""
@@ -48,14 +34,9 @@ def widget(bff_url):
         response = requests.post(f"{bff_url}/v1/widget-sessions", json=payload, timeout=10,
                                  headers={"Authorization": f"Bearer {host_app}-api-key-0123456789"})
         assert response.status_code == 201, response.text
-        return Widget(bff_url, response.json()["token"], origin, previous and previous.token)
+        return Widget(bff_url, response.json()["token"], origin=origin, previous=previous and previous.token)
 
     return open_widget
-
-
-def step_of(response):
-    match = re.search(r'data-osigu-step="([^"]+)"', response.text)
-    return match and match.group(1)
 
 
 def start_with_a_diagnosis(w):

@@ -8,6 +8,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from bff import ownership, sessions
 from bff.db import WidgetSession, db, utcnow
+from widgets.session import protect
 
 VALID = {"widget": "dispensing", "origin": "http://127.0.0.1:9001", "locale": "en",
          "user": {"id": "ph-1", "name": "Farm. Gil", "role": "pharmacist"}}
@@ -61,19 +62,19 @@ def test_the_session_endpoint_is_not_open_to_browsers(host):
 
 @pytest.fixture
 def bff_app(make_bff):
-    """A BFF with a stand-in widget view that uses the session helpers the widgets use."""
+    """A BFF with a stand-in widget, guarded as the widgets are."""
     app = make_bff()
     probe = Blueprint("probe", __name__)
 
+    protect(probe, "prescription")
+
     @probe.post("/probe/objects/<upstream_id>")
-    @sessions.require_widget_session("prescription")
     def create(upstream_id):
         ownership.bind("prescription", upstream_id)
         db.session.commit()
         return {"owner": g.widget_session.id}, 201
 
     @probe.get("/probe/objects/<upstream_id>")
-    @sessions.require_widget_session("prescription")
     def read(upstream_id):
         ownership.require_own("prescription", upstream_id)
         return {"upstream_id": upstream_id}
@@ -83,7 +84,8 @@ def bff_app(make_bff):
 
 
 def probe(host, token, upstream_id, method="get"):
-    return getattr(host, method)(f"/probe/objects/{upstream_id}", headers={sessions.HEADER: token})
+    headers = {sessions.HEADER: token, "HX-Request": "true", "X-Osigu-Origin": "http://127.0.0.1:9001"}
+    return getattr(host, method)(f"/probe/objects/{upstream_id}", headers=headers)
 
 
 def test_a_session_reaches_only_its_own_objects(host, new_session):
@@ -101,7 +103,7 @@ def test_a_session_is_for_one_widget(host, new_session):
 
 
 def test_a_missing_or_tampered_token_is_401(host, new_session):
-    missing = host.get("/probe/objects/rx_1")
+    missing = host.post("/probe/objects/rx_1")
     assert missing.status_code == 401 and missing.json()["error_code"] == "SESSION_MISSING"
     token = new_session()
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")

@@ -1,4 +1,5 @@
-"""The e-prescription widget over HTTP, as static/widget.js drives it, against a live simulator."""
+"""The e-prescription widget over HTTP, as static/widget.js drives it, against a live simulator (the kit's own
+contract, common to every widget, is in test_kit.py)."""
 
 import concurrent.futures
 import json
@@ -6,62 +7,7 @@ import re
 
 import pytest
 import requests
-
-ORIGIN = "http://127.0.0.1:9001"
-
-
-@pytest.fixture
-def host_apps():
-    """his-a prescribes v1 as demo-hospital; his-eu needs consent (v1.1); his-es is Spain (v2); clinic-c is the
-    clinic, which has not registered MED-042."""
-    base = {"origins": [ORIGIN]}
-    return [
-        base | {"id": "his-a", "api_key": "his-a-api-key-0123456789"},
-        base | {"id": "his-eu", "api_key": "his-eu-api-key-0123456789", "prescription_version": "v1.1"},
-        base | {"id": "his-es", "api_key": "his-es-api-key-0123456789", "prescription_version": "v2"},
-        base | {"id": "clinic-c", "api_key": "clinic-c-api-key-0123456789", "osigu_client_id": "demo-clinic",
-                "osigu_client_secret": "demo-clinic-secret"},
-    ]
-
-
-class Widget(requests.Session):
-    """What static/widget.js sends: htmx's header, the session token and the page's origin."""
-
-    def __init__(self, bff_url, token):
-        super().__init__()
-        self.bff_url = bff_url
-        self.headers.update({"HX-Request": "true", "X-Osigu-Session": token, "X-Osigu-Origin": ORIGIN})
-
-    def request(self, method, url, *args, **kwargs):
-        kwargs.setdefault("timeout", 15)
-        return super().request(method, f"{self.bff_url}/widgets/prescription{url}", *args, **kwargs)
-
-
-def step_of(response):
-    """The step a fragment shows."""
-    match = re.search(r'data-osigu-step="([^"]+)"', response.text)
-    return match and match.group(1)
-
-
-def trigger_of(response):
-    """The HX-Trigger events a response announces."""
-    return json.loads(response.headers.get("HX-Trigger", "{}"))
-
-
-@pytest.fixture
-def widget(bff_url):
-    """Open a prescription widget session for a host app and return a Widget speaking for it."""
-
-    def open_widget(host_app="his-a", locale="es", context=None, **body):
-        api_key = f"{host_app}-api-key-0123456789"
-        payload = {"widget": "prescription", "origin": ORIGIN, "locale": locale, "context": context or {},
-                   "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"}} | body
-        response = requests.post(f"{bff_url}/v1/widget-sessions", json=payload, timeout=10,
-                                 headers={"Authorization": f"Bearer {api_key}"})
-        assert response.status_code == 201, response.text
-        return Widget(bff_url, response.json()["token"])
-
-    return open_widget
+from widget_client import ORIGIN, fill_in_ana_with_paracetamol, step_of, trigger_of
 
 
 def hospital_api(simulator_url):
@@ -71,25 +17,6 @@ def hospital_api(simulator_url):
                          data={"grant_type": "client_credentials"}, timeout=10).json()["access_token"]
     session.headers["Authorization"] = f"Bearer {token}"
     return session
-
-
-def fill_in_ana_with_paracetamol(w):
-    """Walk the steps up to the review: Ana López, R51, paracetamol 500 mg 1 tablet every 8 h for 10 days."""
-    assert step_of(w.get("/resume")) == "patient"
-    found = w.get("/patient/search", params={"document_type": "CC", "document_number": "1000000001"})
-    assert "Ana López" in found.text
-    patient_id = re.search(r'name="patient_id"\s+value="([^"]+)"', found.text).group(1)
-    assert step_of(w.post("/patient/select", data={"patient_id": patient_id})) == "diagnoses"
-    results = w.get("/diagnoses/search", params={"q": "cefalea"})
-    assert "R51" in results.text
-    assert "R51" in w.post("/diagnoses/add", data={"diagnosis_code": "R51", "description": "Headache"}).text
-    assert "MED-042" in w.get("/medications/search", params={"q": "paracetamol 500"}).text
-    line_form = w.get("/medications/line", params={"product_code": "MED-042"})
-    assert 'value="tablet" selected' in line_form.text  # the form suggests the unit from the product's form
-    added = w.post("/medications/add", data={"product_code": "MED-042", "quantity": "30", "dose": "1",
-                                             "unit": "tablet", "every_hours": "8", "duration_days": "10"})
-    assert step_of(added) == "medications" and "paracetamol" in added.text.lower()
-    return patient_id
 
 
 def test_a_v1_prescription_is_issued_once_and_reported_to_the_host(widget, simulator_url):
@@ -371,7 +298,7 @@ def test_form_fields_are_checked_before_they_touch_the_draft(widget):
 
 @pytest.mark.parametrize("simulator_config", [{"PROVIDER_PRODUCTS_RATE_LIMIT": "10000/minute"}])  # 40+ lookups
 def test_a_draft_filled_to_every_limit_stays_small(widget, bff_app):
-    from widgets.prescription.flow import PrescriptionDraft
+    from widgets.prescription.draft import PrescriptionDraft
 
     w = widget(locale="en")
     fill_in_ana_with_paracetamol(w)

@@ -1,0 +1,55 @@
+"""Speaking to a widget as static/widget.js does, and reading what it answers (for bff/ and widgets/ tests)."""
+
+import json
+import re
+
+import requests
+
+ORIGIN = "http://127.0.0.1:9001"
+
+
+class Widget(requests.Session):
+    """What static/widget.js sends: htmx's header, the session token and the page's origin; `previous` is the
+    expired token it hands along after a renewal."""
+
+    def __init__(self, bff_url, token, widget="prescription", origin=ORIGIN, previous=None):
+        super().__init__()
+        self.base, self.token = f"{bff_url}/widgets/{widget}", token
+        self.headers.update({"HX-Request": "true", "X-Osigu-Session": token, "X-Osigu-Origin": origin})
+        if previous:
+            self.headers["X-Osigu-Previous-Session"] = previous
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", 15)
+        return super().request(method, f"{self.base}{url}", *args, **kwargs)
+
+
+def step_of(response):
+    """The step a fragment shows."""
+    match = re.search(r'data-osigu-step="([^"]+)"', response.text)
+    return match and match.group(1)
+
+
+def trigger_of(response):
+    """The HX-Trigger events a response announces."""
+    return json.loads(response.headers.get("HX-Trigger", "{}"))
+
+
+def fill_in_ana_with_paracetamol(w):
+    """Walk the prescription's steps up to the review: Ana López, R51, paracetamol 500 mg 1 tablet every 8 h for
+    10 days."""
+    assert step_of(w.get("/resume")) == "patient"
+    found = w.get("/patient/search", params={"document_type": "CC", "document_number": "1000000001"})
+    assert "Ana López" in found.text
+    patient_id = re.search(r'name="patient_id"\s+value="([^"]+)"', found.text).group(1)
+    assert step_of(w.post("/patient/select", data={"patient_id": patient_id})) == "diagnoses"
+    results = w.get("/diagnoses/search", params={"q": "cefalea"})
+    assert "R51" in results.text
+    assert "R51" in w.post("/diagnoses/add", data={"diagnosis_code": "R51", "description": "Headache"}).text
+    assert "MED-042" in w.get("/medications/search", params={"q": "paracetamol 500"}).text
+    line_form = w.get("/medications/line", params={"product_code": "MED-042"})
+    assert 'value="tablet" selected' in line_form.text  # the form suggests the unit from the product's form
+    added = w.post("/medications/add", data={"product_code": "MED-042", "quantity": "30", "dose": "1",
+                                             "unit": "tablet", "every_hours": "8", "duration_days": "10"})
+    assert step_of(added) == "medications" and "paracetamol" in added.text.lower()
+    return patient_id
