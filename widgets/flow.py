@@ -19,6 +19,9 @@ from bff.i18n import local_time
 from .alerts import error_event, upstream_alert
 from .outcome import announce
 
+INVALID = 422  # a step shown again with what to fix (see render_step)
+STATUS_HEADER = "X-Osigu-Status"
+
 
 def idempotency_key(action, body):
     """One key per flow, action and body: a retry replays, after a renewal or a reload too; a new body is new."""
@@ -86,7 +89,11 @@ class Flow:
         html = render_template(f"{self.widget}/{step}.html", step=step, draft=self.draft(), steps=order, alert=alert,
                                position=order.index(step) + 1 if step in order else None,
                                **self.template_context(), **context)
-        response = current_app.make_response((html, status))
+        # A step shown again with something to fix is a 422 to the views, but travels as a 200 with
+        # X-Osigu-Status: 422: browsers log every 4xx answer in the console, and a widget logs nothing.
+        response = current_app.make_response((html, 200 if status == INVALID else status))
+        if status == INVALID:
+            response.headers[STATUS_HEADER] = str(INVALID)
         return announce(response, "osigu:error", {"error": error_event(alert)}) if alert else response
 
     def alert(self, error):
@@ -95,7 +102,7 @@ class Flow:
 
     def refuse(self, render, error, **context):
         """Re-render a step with what went wrong upstream, as a 422 (render_step tells the host, once)."""
-        return render(422, self.alert(error), **context)
+        return render(INVALID, self.alert(error), **context)
 
     def show(self, step):
         """Show the step the draft allows for step (an earlier one while input is missing); a new session begins."""

@@ -53,3 +53,8 @@ def fill_in_ana_with_paracetamol(w):
                                              "unit": "tablet", "every_hours": "8", "duration_days": "10"})
     assert step_of(added) == "medications" and "paracetamol" in added.text.lower()
     return patient_id
+
+
+def invalid(response):
+    """Whether a widget answered with its step shown again and something to fix (a 200 marked 422)."""
+    return response.status_code == 200 and response.headers.get("X-Osigu-Status") == "422"
