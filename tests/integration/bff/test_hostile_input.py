@@ -30,6 +30,8 @@ _BOUNDED = {"deadline": None, "phases": [Phase.explicit, Phase.generate],
 settings.register_profile("ci", max_examples=20, derandomize=True, **_BOUNDED)  # the same inputs every run
 settings.register_profile("long", max_examples=1000, **_BOUNDED)  # new inputs every run
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# A failing example may hold 60 kB of text: hypothesis warns about printing it, and it should print it.
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 # Text HTTP can carry (no surrogates); control characters, other scripts and unicode digits included.
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
@@ -217,6 +219,21 @@ def test_a_generated_context_is_refused_at_creation_or_every_step_serves_it(bff_
     check()
 
 
+def raw_request(base_url, method, target, headers, body):
+    """Send a request exactly as given (requests would normalise dot segments, quote the path, trim headers)."""
+    connection = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=15)
+    try:
+        connection.request(method, target, body=body, headers=headers)
+        answer = connection.getresponse()
+        response = requests.Response()
+        response.status_code, response._content = answer.status, answer.read()
+        response.headers.update(answer.getheaders())
+        response.encoding = "utf-8"
+        return response
+    finally:
+        connection.close()
+
+
 def signed(body, webhook_id="msg_fuzz"):
     """Standard Webhooks headers for a body, signed now with the BFF's Osigu webhook secret."""
     now = datetime.now(UTC)
@@ -234,8 +251,6 @@ EVENT = st.fixed_dictionaries({"type": st.one_of(st.sampled_from(
 
 
 def test_generated_webhooks_signed_or_not_are_never_a_5xx(bff_url):
-    url = f"{bff_url}/v1/webhooks/osigu"
-
     @PROFILE
     @given(st.one_of(EVENT, JSON, NESTED), st.sampled_from(["signed", "unsigned", "forged"]),
            st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=120),
@@ -243,8 +258,9 @@ def test_generated_webhooks_signed_or_not_are_never_a_5xx(bff_url):
     def check(payload, how, webhook_id, forged):
         body = json.dumps(payload)
         headers = {"signed": signed(body, webhook_id), "unsigned": {}, "forged": signed(body, webhook_id) | forged}
-        response = requests.post(url, data=body.encode(), timeout=15,
-                                 headers=headers[how] | {"Content-Type": "application/json"})
+        sent = headers[how] | {"Content-Type": "application/json"}
+        response = raw_request(bff_url, "POST", "/v1/webhooks/osigu",
+                               {name: value.encode("latin-1") for name, value in sent.items()}, body.encode())
         event(f"{how}: status {response.status_code}")
         assert_refused_or_served(response)
         if how == "unsigned":
@@ -256,7 +272,7 @@ def test_generated_webhooks_signed_or_not_are_never_a_5xx(bff_url):
 # The proxy's own routes with hostile ids in them, and arbitrary paths.
 SEGMENT_TEXT = st.one_of(
     st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=20),  # raw on the line
-    st.builds(lambda text: quote(text, safe=""), HOSTILE_TEXT.filter(bool)),
+    st.builds(lambda text: quote(text[:200], safe=""), HOSTILE_TEXT.filter(bool)),
     st.sampled_from(["..", ".", "%2e%2e", "%252e%252e", "a%3Fb", "a;b", "a%00b", "~", "-", "RX-2026-000001"]),
 )
 
@@ -270,38 +286,26 @@ def filled(template, ids):
 ROUTE_PATH = st.builds(filled, st.sampled_from([template for _, template, _ in ROUTES]),
                        st.lists(SEGMENT_TEXT, min_size=2, max_size=2))
 ANY_PATH = st.lists(SEGMENT_TEXT, min_size=0, max_size=5).map("/".join)
+# Query values cut so that a request line stays under the 64 KB the test server reads (it drops longer ones).
+QUERY = st.lists(st.tuples(TEXT, HOSTILE_TEXT.map(lambda value: value[:1000])), max_size=3)
 # What a proxied error may be: Osigu's own error passed on, or Osigu out of reach; never the BFF failing.
 UPSTREAM_ERRORS = {"BFF-502", "BFF-504", "BFF-UPSTREAM-BODY", "BFF-OAUTH"}
 
 
 def is_upstream_error(response):
-    """A retryable 502/503/504 in the error shape whose error_code is Osigu's or says Osigu failed."""
+    """A 502/503/504 in the error shape that is Osigu's error passed on (Osigu refusing a tenant's token is a 502:
+    README "Upstream errors") or says Osigu failed; never the BFF's own BFF-500."""
     if response.status_code not in (502, 503, 504):
         return False
-    body = response.json()
-    code = body.get("error_code", "")
-    return body.get("retryable") is True and (code in UPSTREAM_ERRORS or not code.startswith("BFF-"))
-
-
-def raw_request(base_url, method, target, headers, body):
-    """Send a request line exactly as given (requests would normalise dot segments and quote the path)."""
-    connection = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=15)
-    try:
-        connection.request(method, target, body=body, headers=headers)
-        answer = connection.getresponse()
-        response = requests.Response()
-        response.status_code, response._content = answer.status, answer.read()
-        response.headers.update(answer.getheaders())
-        response.encoding = "utf-8"
-        return response
-    finally:
-        connection.close()
+    assert_error_shape(response)
+    code = response.json()["error_code"]
+    return code in UPSTREAM_ERRORS or not code.startswith("BFF-")
 
 
 def test_generated_proxy_calls_are_never_the_bffs_5xx_nor_echoed(bff_url):
     @PROFILE
     @given(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]), st.one_of(ROUTE_PATH, ANY_PATH),
-           st.lists(st.tuples(TEXT, HOSTILE_TEXT), max_size=3),
+           QUERY,
            st.sampled_from(["his-a", "pms-b"]),
            st.fixed_dictionaries({}, optional={"Idempotency-Key": HEADER_TEXT, "Accept-Language": HEADER_TEXT,
                                                "Content-Type": st.sampled_from(["application/json", "text/plain"])}),
