@@ -1,8 +1,8 @@
 """Generated hostile input (hypothesis) against the BFF over real HTTP: its API and every widget form field.
 
-Never a 5xx (but an upstream one, passed on in the retryable error shape), and nothing typed echoed unescaped.
+Never a 5xx but Osigu's own error passed on (or Osigu out of reach), and nothing typed echoed unescaped.
 Bounded for CI: the "ci" profile, a fixed seed and no shrinking (a failure reports the input it failed on,
-shrinking it would cost minutes of HTTP calls). Run it longer with HYPOTHESIS_PROFILE=long (README "Tests").
+shrinking it would cost minutes of HTTP calls). Run it longer with HYPOTHESIS_PROFILE=long (README "Security").
 """
 
 import http.client
@@ -55,7 +55,7 @@ JSON = st.recursive(
     max_leaves=12,
 )
 NESTED = st.builds(lambda depth, leaf: json.loads("[" * depth + json.dumps(leaf) + "]" * depth),
-                   st.integers(1, 31), st.one_of(st.none(), st.text(max_size=5)))  # within the depth limit
+                   st.integers(1, 31), st.one_of(st.none(), st.text(max_size=5)))  # up to the depth limit, in a body
 
 SESSION = {"widget": "prescription", "origin": ORIGIN, "locale": "en", "timezone": "America/Bogota",
            "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"},
