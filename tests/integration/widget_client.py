@@ -58,3 +58,39 @@ def fill_in_ana_with_paracetamol(w):
 def invalid(response):
     """Whether a widget answered with its step shown again and something to fix (a 200 marked 422)."""
     return response.status_code == 200 and response.headers.get("X-Osigu-Status") == "422"
+
+
+class Widgets:
+    """Opens a widget session for a host app (its API key, the test page's origin) and returns a Widget for it."""
+
+    def __init__(self, bff_url):
+        self.bff_url = bff_url
+
+    def __call__(self, host_app="his-a", locale="es", context=None, widget="prescription", **body):
+        payload = {"widget": widget, "origin": ORIGIN, "locale": locale, "context": context or {},
+                   "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"}} | body
+        response = requests.post(f"{self.bff_url}/v1/widget-sessions", json=payload, timeout=10,
+                                 headers={"Authorization": f"Bearer {host_app}-api-key-0123456789"})
+        assert response.status_code == 201, response.text
+        return Widget(self.bff_url, response.json()["token"], widget)
+
+
+# Values a hostile user might type, and every widget form with a valid value for each field.
+HOSTILE = ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "../../../sandbox/v1/messages",
+           "%2e%2e%2f%2e%2e%2f", "x" * 3000, "-1", "NaN", "1e308", "0,0,0", "\x00", "Ｒ５１", "{{7*7}}", ""]
+FORMS = [
+    ("GET", "/patient/search", {"document_number": "1000000001", "document_type": "CC"}),
+    ("POST", "/patient/select", {"patient_id": "pat_01HXE0000000000000000ANA01"}),
+    ("POST", "/patient/new", {"first_name": "Eva", "last_name": "Gil", "document_type": "CC",
+                              "document_number": "7733333333", "date_of_birth": "1980-01-01", "email": ""}),
+    ("GET", "/diagnoses/search", {"q": "cefalea"}),
+    ("POST", "/diagnoses/add", {"diagnosis_code": "R51", "description": "Headache"}),
+    ("POST", "/diagnoses/remove", {"diagnosis_code": "J45.9"}),
+    ("GET", "/medications/search", {"q": "paracetamol"}),
+    ("GET", "/medications/line", {"product_code": "MED-042"}),
+    ("POST", "/medications/add", {"product_code": "MED-042", "quantity": "30", "dose": "1", "unit": "tablet",
+                                  "every_hours": "8", "duration_days": "10", "quantity_confirmed": "30"}),
+    ("POST", "/medications/remove", {"product_code": "MED-999"}),
+    ("POST", "/consent", {"patient_data_consent": "yes"}),
+    ("POST", "/resend", {"email": "ana@example.org"}),
+]

@@ -1,8 +1,7 @@
 """Widget sessions opened as a host app's back end opens them, spoken to as static/widget.js speaks."""
 
 import pytest
-import requests
-from widget_client import ORIGIN, Widget
+from widget_client import ORIGIN, Widgets
 
 
 @pytest.fixture
@@ -17,21 +16,6 @@ def host_apps():
         base | {"id": "clinic-c", "api_key": "clinic-c-api-key-0123456789", "osigu_client_id": "demo-clinic",
                 "osigu_client_secret": "demo-clinic-secret"},
     ]
-
-
-class Widgets:
-    """Opens a widget session for a host app (its API key, the test page's origin) and returns a Widget for it."""
-
-    def __init__(self, bff_url):
-        self.bff_url = bff_url
-
-    def __call__(self, host_app="his-a", locale="es", context=None, widget="prescription", **body):
-        payload = {"widget": widget, "origin": ORIGIN, "locale": locale, "context": context or {},
-                   "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"}} | body
-        response = requests.post(f"{self.bff_url}/v1/widget-sessions", json=payload, timeout=10,
-                                 headers={"Authorization": f"Bearer {host_app}-api-key-0123456789"})
-        assert response.status_code == 201, response.text
-        return Widget(self.bff_url, response.json()["token"], widget)
 
 
 @pytest.fixture

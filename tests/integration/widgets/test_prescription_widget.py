@@ -7,7 +7,7 @@ import re
 
 import pytest
 import requests
-from widget_client import ORIGIN, fill_in_ana_with_paracetamol, invalid, step_of, trigger_of
+from widget_client import FORMS, HOSTILE, ORIGIN, fill_in_ana_with_paracetamol, invalid, step_of, trigger_of
 
 
 def hospital_api(simulator_url):
@@ -352,26 +352,6 @@ def test_one_back_button_per_screen(widget):
     screens = [w.get("/diagnoses"), w.get("/medications"), line_form, w.get("/review")]
     for screen in screens:
         assert len(re.findall(r">(Back|Back to the list)</button>", screen.text)) == 1, step_of(screen)
-
-
-HOSTILE = ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "../../../sandbox/v1/messages",
-           "%2e%2e%2f%2e%2e%2f", "x" * 3000, "-1", "NaN", "1e308", "0,0,0", "\x00", "Ｒ５１", "{{7*7}}", ""]
-FORMS = [
-    ("GET", "/patient/search", {"document_number": "1000000001", "document_type": "CC"}),
-    ("POST", "/patient/select", {"patient_id": "pat_01HXE0000000000000000ANA01"}),
-    ("POST", "/patient/new", {"first_name": "Eva", "last_name": "Gil", "document_type": "CC",
-                              "document_number": "7733333333", "date_of_birth": "1980-01-01", "email": ""}),
-    ("GET", "/diagnoses/search", {"q": "cefalea"}),
-    ("POST", "/diagnoses/add", {"diagnosis_code": "R51", "description": "Headache"}),
-    ("POST", "/diagnoses/remove", {"diagnosis_code": "J45.9"}),
-    ("GET", "/medications/search", {"q": "paracetamol"}),
-    ("GET", "/medications/line", {"product_code": "MED-042"}),
-    ("POST", "/medications/add", {"product_code": "MED-042", "quantity": "30", "dose": "1", "unit": "tablet",
-                                  "every_hours": "8", "duration_days": "10", "quantity_confirmed": "30"}),
-    ("POST", "/medications/remove", {"product_code": "MED-999"}),
-    ("POST", "/consent", {"patient_data_consent": "yes"}),
-    ("POST", "/resend", {"email": "ana@example.org"}),
-]
 
 
 @pytest.mark.parametrize("simulator_config", [{"PROVIDER_PRODUCTS_RATE_LIMIT": "10000/minute"}])
