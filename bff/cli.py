@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -111,6 +112,19 @@ def serve(workers, port, host, threads, connection_limit, channel_timeout):
     server.run()
 
 
+def require_free_ports(**ports):
+    """Refuse to start when a port is taken: another demo's servers would answer our readiness checks."""
+    for option, port in ports.items():
+        with socket.socket() as probe:
+            # As the servers bind: a port another server listens on is refused, one in TIME_WAIT is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise click.ClickException(f"Port {port} is in use (another demo still running?): stop it, or "
+                                           f"pass --{option.replace('_', '-')} with a free port.") from None
+
+
 def start(module, command, ready_url, log_path, env=None):
     """Start one of the demo's servers (python -m module command) as a child, logging to log_path; wait for it."""
     with open(log_path, "ab") as log:
@@ -147,6 +161,7 @@ def demo(simulator_port, bff_port, host_port, allowed_origins):
     host_url = f"http://localhost:{host_port}"
     # A service manager stops us with SIGTERM: exit normally so the children are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    require_free_ports(simulator_port=simulator_port, bff_port=bff_port, host_port=host_port)
     children = []
     logs = tempfile.mkdtemp(prefix="osigu-demo-logs-")
     try:
@@ -174,6 +189,7 @@ def demo(simulator_port, bff_port, host_port, allowed_origins):
         click.echo("Press Ctrl+C to stop.")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
+        raise click.ClickException(f"A demo server stopped on its own; its log is in {logs}.")
     except KeyboardInterrupt:
         pass
     finally:

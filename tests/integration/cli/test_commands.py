@@ -78,6 +78,18 @@ def demo_env(tmp_path):
             "BFF_DATABASE_URL": f"sqlite:///{tmp_path / 'bff.sqlite3'}"}
 
 
+def test_demo_refuses_a_port_in_use_instead_of_answering_with_another_demos_servers(run, demo_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = run("demo", "--simulator-port", str(free_port()), "--bff-port", str(port),
+                      "--host-port", str(free_port()), env=demo_env)
+        output = process.communicate(timeout=30)[0]
+    assert process.returncode == 1 and "Traceback" not in output and "Open http" not in output
+    assert f"Port {port} is in use (another demo still running?): stop it, or pass --bff-port" in output
+
+
 def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run, demo_env):
     simulator_port, bff_port, host_port = free_port(), free_port(), free_port()
     process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port),
