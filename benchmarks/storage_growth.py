@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, insert
 from standardwebhooks.webhooks import Webhook
 from werkzeug.serving import make_server
 
-from bff.db import OutboxMessage, SessionObject, WebhookEvent, WebhookForward, WebhookObject, WidgetSession
+from bff.db import OutboxMessage, SessionObject, WebhookEvent, WebhookObject, WidgetSession
 from widgets.prescription.draft import PrescriptionDraft
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -86,7 +86,6 @@ def flow_rows(number, when):
                         "upstream_id": rx, "created_at": when},
         WebhookEvent: {"id": webhook_id, "event_type": "prescription.issued", "payload": event, "received_at": when},
         WebhookObject: {"upstream_id": rx, "webhook_id": webhook_id},
-        WebhookForward: {"webhook_id": webhook_id, "host_app_id": "bench-his"},
         OutboxMessage: [
             {"id": f"cb_{uuid.uuid4().hex}", "host_app_id": "bench-his", "event_type": event_type,
              "status": "DELIVERED", "attempts": 1,

@@ -97,14 +97,6 @@ class WebhookObject(db.Model):
     webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
 
 
-class WebhookForward(db.Model):
-    """A webhook already owed to a host app as a callback, so a re-match never queues it twice."""
-
-    __tablename__ = "bff_webhook_forward"
-    webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    host_app_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-
-
 class OutboxMessage(db.Model):
     """A callback owed to a host app; written in the same transaction as the change it reports."""
 

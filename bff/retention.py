@@ -2,7 +2,7 @@
 
 Deleted once older than the retention: widget sessions that expired (with the rows widget packages
 registered as theirs, such as drafts), callbacks delivered or failed for good, and received webhooks
-(with the objects they named and the host apps they were forwarded to). Kept for good: the bindings
+(with the objects they named). Kept for good: the bindings
 in bff_session_object, the proof of which host app owns which upstream object, which the proxy and
 the webhook routing read for as long as the object exists at Osigu (about 150 bytes each).
 """
@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from .db import OutboxMessage, WebhookEvent, WebhookForward, WebhookObject, WidgetSession, db, utcnow
+from .db import OutboxMessage, WebhookEvent, WebhookObject, WidgetSession, db, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ def purge(days=None, now=None):
         deleted["callbacks"] += _delete(OutboxMessage, OutboxMessage.id, ids)
     while ids := _batch(WebhookEvent.id, WebhookEvent.received_at < cutoff):
         db.session.execute(db.delete(WebhookObject).where(WebhookObject.webhook_id.in_(ids)))
-        db.session.execute(db.delete(WebhookForward).where(WebhookForward.webhook_id.in_(ids)))
         deleted["webhooks"] += _delete(WebhookEvent, WebhookEvent.id, ids)
     return deleted
 

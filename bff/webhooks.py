@@ -9,7 +9,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from . import host_apps, outbox
 from .bodies import request_json
-from .db import SessionObject, WebhookEvent, WebhookForward, WebhookObject, db
+from .db import SessionObject, WebhookEvent, WebhookObject, db
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,7 @@ def forward(event, host_app_id):
     host_app = host_apps.by_id(host_app_id)
     if host_app is None or not host_app.callback_url:
         return  # nowhere to deliver it
-    if db.session.get(WebhookForward, (event.id, host_app_id)) is not None:
-        return
-    db.session.add(WebhookForward(webhook_id=event.id, host_app_id=host_app_id))
+    # Keyed by Osigu's webhook-id, the callback is owed once per host app however often it is re-matched.
     outbox.enqueue(host_app_id, f"osigu.{event.event_type}", _data(event.payload), key=event.id)
 
 

@@ -13,7 +13,6 @@ from bff.db import (
     OutboxMessage,
     SessionObject,
     WebhookEvent,
-    WebhookForward,
     WebhookObject,
     WidgetSession,
     db,
@@ -76,9 +75,10 @@ def test_the_purger_deletes_what_the_retention_no_longer_keeps_and_keeps_ownersh
     assert (old_flow,) not in rows(bff_app, PrescriptionDraft.flow_id)
     assert {webhook_id for (webhook_id, _) in rows(bff_app, WebhookObject.webhook_id, WebhookObject.upstream_id)} \
         == {"msg_new"}
-    assert rows(bff_app, WebhookForward.webhook_id, WebhookForward.host_app_id) == [("msg_new", "his-a")]
     callbacks = rows(bff_app, OutboxMessage.id, OutboxMessage.status)
     assert len(callbacks) == 2 and (owed_id, "PENDING") in callbacks  # an owed callback is never dropped
+    kept = outbox.message_id("his-a", "osigu.dispensing.completed", "msg_new")
+    assert (kept, "DELIVERED") in callbacks  # the recent webhook's callback stays with it
     assert rows(bff_app, SessionObject.upstream_id, SessionObject.host_app_id) == owned_before  # ownership stays
 
 
