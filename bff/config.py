@@ -308,8 +308,6 @@ def check(config):
     if config["SESSION_MAX_SECONDS"] < config["SESSION_TTL_SECONDS"]:
         raise ConfigError("BFF_SESSION_MAX_SECONDS (the absolute limit) must be at least BFF_SESSION_TTL_SECONDS "
                           "(the idle limit).")
-    if config["OSIGU_ENV"] == "production" and config["OSIGU_BASE_URL"].startswith("http://"):
-        raise ConfigError("OSIGU_BASE_URL must be https in production.")
     local = config["OSIGU_ENV"] == "local"
     if config["OSIGU_WEBHOOK_SECRET"] and not _whsec_ok(config["OSIGU_WEBHOOK_SECRET"],
                                                          1 if local else MIN_WEBHOOK_SECRET_BYTES):
