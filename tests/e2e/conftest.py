@@ -43,7 +43,11 @@ def _record_error(console_errors, message):
 
 
 @pytest.fixture
-def page(browser, console_errors):
+def page(request, browser, console_errors):
+    if "his" in request.fixturenames:
+        # The HIS set up first is stopped last: its page (which polls it) closes before its servers go,
+        # or a refused poll would show as a console error at teardown.
+        request.getfixturevalue("his")
     context = browser.new_context(locale="en-US", timezone_id=BROWSER_TIMEZONE)
     page = context.new_page()
     # Chromium runs the cross-origin widget frame in its own process; Playwright reports its console here too
