@@ -80,6 +80,15 @@ def forward(event, host_app_id):
     outbox.enqueue(host_app_id, f"osigu.{event.event_type}", _data(event.payload), key=event.id)
 
 
+def subscribe(app, event_type, handler):
+    """Run handler(data) for each new webhook of event_type, in the transaction that stores it.
+
+    A handler that raises rolls the webhook back and answers 500, so Osigu sends it again: an event
+    a part of the BFF must act on (a cancelled prescription, a decided authorization) is never dropped.
+    """
+    app.extensions.setdefault("webhooks.handlers", {}).setdefault(event_type, []).append(handler)
+
+
 def _data(payload):
     return payload.get("data") if isinstance(payload, dict) and isinstance(payload.get("data"), dict) else {}
 
@@ -103,5 +112,7 @@ def receive():
         return {"status": "duplicate"}, 200
     for host_app_id in concerned_host_apps(upstream_ids):
         forward(event, host_app_id)
+    for handler in current_app.extensions.get("webhooks.handlers", {}).get(event_type, ()):
+        handler(_data(payload))
     db.session.commit()
     return {"status": "accepted"}, 200

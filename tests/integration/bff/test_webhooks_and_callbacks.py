@@ -8,7 +8,7 @@ import requests
 from flask import g
 from standardwebhooks.webhooks import Webhook
 
-from bff import outbox, ownership, sessions
+from bff import outbox, ownership, sessions, webhooks
 from bff.db import OutboxMessage, WebhookEvent, WidgetSession, db
 
 # The secret the test BFF is configured with (tests/integration/bff/conftest.py).
@@ -144,3 +144,24 @@ def test_sessions_are_stored_server_side(bff_app, new_session):
     new_session()
     with bff_app.app_context():
         assert db.session.scalars(db.select(WidgetSession)).one().user["name"] == "Dra. Ruiz"
+
+
+def test_a_subscribed_handler_acts_on_each_new_event_once_and_a_failing_one_has_osigu_send_it_again(
+        bff_app, bff_url):
+    heard, failing = [], {"now": True}
+
+    def handler(data):
+        if failing["now"]:
+            raise RuntimeError("the queue is unreachable")
+        heard.append(data["dispensation_id"])
+
+    webhooks.subscribe(bff_app, "dispensing.completed", handler)
+    body, headers = signed(EVENT)
+    refused = requests.post(f"{bff_url}/v1/webhooks/osigu", data=body, headers=headers, timeout=10)
+    assert refused.status_code == 500 and count(bff_app, WebhookEvent) == 0  # rolled back: Osigu retries
+    failing["now"] = False
+    for _ in range(2):
+        requests.post(f"{bff_url}/v1/webhooks/osigu", data=body, headers=headers, timeout=10).raise_for_status()
+    other_type, other_headers = signed(EVENT | {"type": "dispensing.cancelled"}, webhook_id="msg_2")
+    requests.post(f"{bff_url}/v1/webhooks/osigu", data=other_type, headers=other_headers, timeout=10)
+    assert heard == ["dsp_1"] and count(bff_app, WebhookEvent) == 2
