@@ -29,8 +29,7 @@ def render_products(status=200, alert=None, errors=None, scan_error=None, scanne
     lines = [_line_view(index, line, entries.get(line["prescribed_product_code"], {}))
              for index, line in enumerate(found.lines)]
     return flow.render_step("products", status, alert, redemption=found, lines=lines, errors=errors or {},
-                            scan_error=scan_error, scanned_line=scanned_line, max_lot=MAX_LOT,
-                            today=date.today().isoformat())
+                            scan_error=scan_error, scanned_line=scanned_line)
 
 
 def _line_view(index, line, entry):
