@@ -8,6 +8,7 @@ from widget_client import products_form, step_of, trigger_of
 
 from bff.db import db
 from bff.redemption import Redemption
+from simulator.faults import FaultRule
 
 TRAMADOL = {"product_code": "MED-069", "quantity": 10, "posology": "1 capsule every 12 h"}
 MATCH = base64.b64encode(b"a fingerprint template").decode()
@@ -116,6 +117,17 @@ class TestBiometric:
         w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
         assert w.post("/verification/biometric", data={"modality": "FACE", "reading": "A" * 2_000_000}).status_code \
             == 413
+
+
+def test_while_osigu_cannot_say_what_it_asks_the_step_offers_to_ask_again(widget, prescribe, simulator_app):
+    w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
+    faults = simulator_app.extensions["simulator.faults"]
+    faults.replace([FaultRule(path_prefix="/dispensing/", methods=["GET"], error_rate=1)])
+    down = w.get("/verify")
+    assert step_of(down) == "verify" and "Osigu is not answering" in down.text
+    assert re.search(r"<button[^>]*data-osigu-primary[^>]*>Try again<", down.text)
+    faults.replace([])
+    assert 'id="osigu-verification"' in w.get("/verify").text
 
 
 def test_nothing_waiting_shows_the_widgets_own_step(widget, prescribe):
