@@ -93,6 +93,29 @@ class TestBiometric:
         answer = eventually(lambda: (poll := w.get("/verification/poll")).status_code == 286 and poll)
         assert dispensed(answer)["lines"] == [{"product_code": "MED-069", "quantity": 10}]
 
+    def test_the_form_keeps_the_biometric_dom_contract_and_the_reading_is_never_logged(self, widget, prescribe,
+                                                                                        caplog):
+        w, verify = waiting_for_verification(widget, prescribe(TRAMADOL))
+        form = re.search(r"<form data-osigu-biometric .*?</form>", verify.text, re.S).group(0)
+        assert 'hx-post="/widgets/dispensing/verification/biometric"' in form
+        assert '<input type="hidden" name="modality" value="FINGERPRINT">' in form
+        assert '<input type="hidden" name="reading">' in form
+        assert re.search(r'<button type="button" data-osigu-biometric-host hidden>', form)
+        assert re.search(r"<button type=\"button\" data-osigu-biometric-camera[^>]*>Take a photo<", form)
+        assert "<video data-osigu-biometric-video hidden></video>" in form
+        assert 'accept="image/jpeg,image/png" data-osigu-biometric-file' in form
+        assert re.search(r'<p data-osigu-biometric-error role="alert"\s+data-too-large="[^"]+"'
+                         r'\s+data-no-camera="[^"]+"', form)
+        caplog.set_level("DEBUG")
+        w.post("/verification/biometric", data={"modality": "FINGERPRINT", "reading": MATCH})
+        assert caplog.records and MATCH not in caplog.text
+
+    def test_a_sponsor_that_asks_only_for_biometrics_makes_the_camera_the_primary_action(
+            self, widget, authorization_code):
+        _, verify = waiting_for_verification(widget, authorization_code("eps-vital"))
+        assert 'name="otp"' not in verify.text and "Send a code" not in verify.text
+        assert re.search(r"<button type=\"button\" data-osigu-biometric-camera data-osigu-primary>", verify.text)
+
     def test_no_match_stops_polling_and_says_what_to_do(self, widget, prescribe, eventually):
         w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
         w.post("/verification/biometric", data={"modality": "FACE", "reading": NO_MATCH})
