@@ -5,7 +5,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from widget_client import ORIGIN, invalid, products_form, step_of, trigger_of
+from widget_client import HOSTILE, ORIGIN, invalid, products_form, step_of, trigger_of
 
 from bff.db import db as bff_db
 from bff.outbox import OutboxMessage
@@ -385,3 +385,22 @@ def test_starting_anew_instead_voids_the_unfinished_dispensation_and_opens_the_c
     assert step_of(again.get("/resume")) == "resume"
     assert step_of(again.post("/resume/new")) == "products"
     assert simulator_rows(code) == ["VOIDED", "STARTED"]
+
+
+DISPENSING_FORMS = [("/code", "code"), ("/complete", "product_code-0"), ("/complete", "quantity-0"),
+                    ("/complete", "lot-0"), ("/complete", "expiry-0"), ("/products/scan", "scan"),
+                    ("/verification/otp", "otp"), ("/verification/biometric", "modality"),
+                    ("/verification/biometric", "reading")]
+
+
+@pytest.mark.parametrize("url, field", DISPENSING_FORMS)
+def test_hostile_text_in_any_field_is_refused_or_escaped_never_a_5xx(widget, prescribe, simulator_rows, url, field):
+    code = prescribe()
+    w = dispense(widget, code)
+    form = products_form(w.get("/resume"))
+    for value in HOSTILE:
+        answer = w.post(url, data=form | {field: value})
+        assert answer.status_code < 500, (field, value[:40], answer.text[:300])
+        if "<" in value:
+            assert value not in answer.text
+    assert simulator_rows(code) in (["STARTED"], ["DISPENSED"])  # never a second dispensation
