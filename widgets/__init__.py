@@ -25,8 +25,18 @@ def register_start(app, widget, endpoint):
     starts[widget] = endpoint
 
 
+def install(app, bp, draft_model):
+    """Register a widget's blueprint, have its drafts purged like every widget's, and start it at its resume."""
+    from bff import retention
+
+    app.register_blueprint(bp)
+    retention.register(app, draft_model, "flow_id")
+    register_start(app, bp.name, f"{bp.name}.resume")
+
+
 def init_widgets(app):
     """Register the shell and the widget packages."""
+    from .dispensing import init_dispensing
     from .prescription import init_prescription
 
     app.extensions["widgets.start"] = {}
@@ -42,3 +52,4 @@ def init_widgets(app):
     app.jinja_env.filters["todate"] = date.fromisoformat
     app.register_blueprint(bp)
     init_prescription(app)
+    init_dispensing(app)

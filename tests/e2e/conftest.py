@@ -89,20 +89,20 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
         "OUTBOX_WORKER": False,
     } | bff_config)
 
-    # Until the dispensing widget lands, a stand-in first step exercises the shell, the bridge and the session.
+    # Until the pre-authorization widget lands, a stand-in first step exercises the shell, the bridge and the session.
     probe = Blueprint("probe", __name__)
-    protect(probe, "dispensing")
+    protect(probe, "preauth")
     renders = itertools.count(1)
 
-    @probe.get("/widgets/dispensing/probe-start")
+    @probe.get("/widgets/preauth/probe-start")
     def start():
         return render_template_string(
             '<section data-osigu-step="probe"><p>Hola {{ name }}</p><p>Render {{ number }}</p>'
-            '<button hx-get="/widgets/dispensing/probe-start" hx-target="#widget">Reload</button></section>',
+            '<button hx-get="/widgets/preauth/probe-start" hx-target="#widget">Reload</button></section>',
             name=g.widget_session.user["name"], number=next(renders))
 
     app.register_blueprint(probe)
-    register_start(app, "dispensing", "probe.start")
+    register_start(app, "preauth", "probe.start")
     bff_url = serve_wsgi(app)
 
     @host.get("/page/<name>")
@@ -113,7 +113,7 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
     def token():
         response = requests.post(f"{bff_url}/v1/widget-sessions", timeout=10,
                                  headers={"Authorization": f"Bearer {api_key}"},
-                                 json={"widget": "dispensing", "origin": host_url, "locale": "es",
+                                 json={"widget": "preauth", "origin": host_url, "locale": "es",
                                        "user": {"id": "ph-1", "name": "Farm. Gil", "role": "pharmacist"}})
         return response.json(), response.status_code
 
