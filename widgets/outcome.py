@@ -24,12 +24,16 @@ def announce(response, event, detail):
     return response
 
 
-def succeed(render, outcome, *, kind, upstream_id, callback):
+def succeed(render, outcome, *, kind, upstream_id, callback, key=None):
     """Record what the widget made once: bound to the session, the callback queued, committed before anything
-    else calls upstream; then render the result and tell the host page (success)."""
+    else calls upstream; then render the result and tell the host page (success).
+
+    key names the callback when one object can have several outcomes (a request sent again after a rejection).
+    """
     ownership.bind(kind, upstream_id)
     if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
-        outbox.enqueue(host_app().id, callback, outcome | {"user_id": g.widget_session.user["id"]}, key=upstream_id)
+        outbox.enqueue(host_app().id, callback, outcome | {"user_id": g.widget_session.user["id"]},
+                       key=key or upstream_id)
     db.session.commit()
     return succeeded(render(), outcome)
 
