@@ -122,6 +122,8 @@ def field_problem(field, value):
 def search_beneficiary():
     """Find the beneficiary with the sponsor's form; an eligible single match is selected at once."""
     current = flow.draft()
+    if not current.sponsor:
+        return flow.show("beneficiary")
     values = {field["name"]: request.form.get(field["name"], "").strip()[:MAX_FIELD] for field in search_fields()}
     fields = {field["name"]: field for field in search_fields()}
     errors = {name: problem for name, field in fields.items() if (problem := field_problem(field, values[name]))}
@@ -192,7 +194,7 @@ def search_products():
     """Search the provider's registered products as the user types, each marked covered or not."""
     query = search.typed_query()
     results, alert = search.as_you_type(lambda: registered(query, search.RESULTS_SHOWN), flow.alert,
-                                        ready=len(query) >= search.MIN_QUERY)
+                                        ready=len(query) >= search.MIN_QUERY and bool(flow.draft().beneficiary))
     chosen = {line["product_code"] for line in flow.draft().products}
     return render_template("preauth/_product_results.html", results=results, query=query, chosen=chosen,
                            alert=alert, coverage=coverage, full=len(chosen) >= MAX_LINES)
@@ -202,6 +204,8 @@ def search_products():
 def add_product():
     """Add a product (or change its quantity), if it is registered and covered."""
     current, code = flow.draft(), request.form.get("product_code", "")
+    if not current.beneficiary:
+        return flow.show("products")
     quantity = request.form.get("quantity", "1").strip()
     if not quantity.isdigit() or not 1 <= int(quantity) <= MAX_QUANTITY:
         return render_products(INVALID, error=_("Enter a whole number from 1 to %(max)s.", max=MAX_QUANTITY))
