@@ -2,6 +2,7 @@
 contract, common to every widget, is in test_kit.py)."""
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from widget_client import fill_in_ana_at_seguros_andinos, invalid, step_of, trigger_of
@@ -200,16 +201,33 @@ def test_a_sponsor_that_does_not_cover_a_type_never_offers_it(widget):
     assert "Not covered by this sponsor" in found.text and 'name="product_code"' not in found.text
 
 
-def test_osigu_failing_at_complete_is_said_in_place_and_the_retry_completes_once(widget, api):
+@pytest.mark.parametrize(("fault", "said"), [
+    ({"error_rate": 1}, "Osigu is not answering right now"),
+    ({"rate_limit_rate": 1, "retry_after": 7}, "Osigu is busy, try again in 7 s"),
+])
+def test_osigu_failing_at_complete_is_said_in_place_and_the_retry_completes_once(widget, api, fault, said):
     w = preauth(widget)
     fill_in_ana_at_seguros_andinos(w)
     faults = api().put("/sandbox/v1/faults", json={"rules": [
-        {"path_prefix": "/arc/v1/preauthorizations/", "methods": ["POST"], "error_rate": 1, "times": 1}]})
+        {"path_prefix": "/arc/v1/preauthorizations/", "methods": ["POST"], "times": 1} | fault]})
     assert faults.status_code == 200, faults.text
     failed = w.post("/complete")
-    assert invalid(failed) and step_of(failed) == "review"
+    assert invalid(failed) and step_of(failed) == "review" and said in failed.text
     assert trigger_of(failed)["osigu:error"]["error"]["retryable"] is True
     assert outcome_of(w.post("/complete"))["status"] == "APPROVED"
+
+
+def test_a_product_no_longer_registered_is_refused_with_what_to_do(widget, api):
+    w = preauth(widget, context={"sponsor": "seguros-andinos"})
+    w.get("/start")
+    w.post("/beneficiary", data={"policy_number": "SA-10000001"})
+    assert "MED-042" in w.get("/products/search", params={"q": "MED-042"}).text
+    w.post("/products/add", data={"product_code": "MED-042", "quantity": "1"})
+    assert api("demo-hospital").delete("/arc/v1/providers/products/MED-042").status_code == 204
+    refused = w.post("/products/continue")  # the BFF's list is a minute old: Osigu says 061-116
+    assert invalid(refused) and step_of(refused) == "products"
+    assert trigger_of(refused)["osigu:error"]["error"]["code"] == "061-116"
+    assert "A product is not registered by your provider" in refused.text
 
 
 def test_a_request_completed_by_an_answer_the_bff_lost_is_picked_up(widget, bff_app, hospital_for):
@@ -274,3 +292,50 @@ def test_cancelling_exits_from_the_step_the_user_was_on(widget):
     w.post("/beneficiary", data={"policy_number": "SA-10000001"})
     cancelled = w.post("/cancel")
     assert trigger_of(cancelled)["osigu:exit"] == {"reason": "cancelled", "step": "products"}
+
+
+class PrimaryAction(HTMLParser):
+    """The request the step's one data-osigu-primary element makes, as htmx would send it: (method, path, form)."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.forms, self.found, self.select = [], None, None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({"attrs": attrs, "values": {}})
+        elif tag in ("input", "textarea") and self.forms and attrs.get("name"):
+            self.forms[-1]["values"][attrs["name"]] = attrs.get("value", "")
+        elif tag == "select" and self.forms:
+            self.select = attrs.get("name")
+        elif tag == "option" and self.select and ("selected" in attrs or self.select not in self.forms[-1]["values"]):
+            self.forms[-1]["values"][self.select] = attrs.get("value", "")
+        if "data-osigu-primary" in attrs:
+            source = attrs if ("hx-get" in attrs or "hx-post" in attrs) else self.forms[-1]["attrs"]
+            values = {} if source is attrs else self.forms[-1]["values"]
+            method = "get" if "hx-get" in source else "post"
+            self.found = (method, source[f"hx-{method}"].removeprefix("/widgets/preauth"), values)
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+
+
+def test_with_a_context_that_names_everything_the_happy_path_is_primary_actions_only(widget):
+    w = preauth(widget, context={"sponsor": "seguros-andinos", "beneficiary": {"policy_number": "SA-10000001"},
+                                 "products": [{"product_code": "LAB-001", "quantity": 1},
+                                              {"product_code": "MED-001", "quantity": 3}],
+                                 "diagnoses": ["R51"]})
+    screen, visited = w.get("/start"), []
+    while step_of(screen) != "done":
+        visited.append(step_of(screen))
+        assert len(visited) < 10, visited
+        method, url, values = PrimaryAction(screen.text).found
+        screen = getattr(w, method)(url, **({"params": values} if method == "get" else {"data": values}))
+    assert visited == ["sponsor", "beneficiary", "products", "indications", "review"]
+    outcome = trigger_of(screen)["osigu:success"]["outcome"]
+    assert outcome["status"] == "APPROVED"
+    assert sorted(code for item in outcome["authorizations"] for code in item["product_codes"]) == ["LAB-001",
+                                                                                                     "MED-001"]
