@@ -2,7 +2,7 @@
 
 import re
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from bff.contexts import ICD10_CODE, MAX_DIAGNOSES
@@ -27,8 +27,9 @@ def search_diagnoses():
     results, alert = search.as_you_type(lambda: search.diagnoses(query), flow.alert,
                                         ready=len(query) >= search.MIN_QUERY)
     chosen = {item["diagnosis_code"] for item in flow.draft().diagnoses}
-    return render_template("prescription/_diagnosis_results.html", results=results, query=query, chosen=chosen,
-                           alert=alert, full=len(chosen) >= MAX_DIAGNOSES)
+    return render_template("widgets/_diagnosis_results.html", add_url=url_for("prescription.add_diagnosis"),
+                           results=results, query=query, chosen=chosen, alert=alert,
+                           full=len(chosen) >= MAX_DIAGNOSES)
 
 
 @bp.post("/diagnoses/add")
