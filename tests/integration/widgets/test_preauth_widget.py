@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 import pytest
 from widget_client import fill_in_ana_at_seguros_andinos, invalid, step_of, trigger_of
 
-from bff.db import OutboxMessage, SessionObject, db
+from bff import outbox
+from bff.db import SessionObject, db
 
 PDF = b"%PDF-1.4\n% a medical order\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -17,6 +18,21 @@ MAX_BYTES = 64 * 1024  # the simulator's document limit, made small so refusing 
 @pytest.fixture
 def simulator_config():
     return {"SUPPORT_DOCUMENT_MAX_BYTES": MAX_BYTES, "ADMIN_ENABLED": True}
+
+
+@pytest.fixture
+def host_apps(host_apps, callback_receiver):
+    """The widget tests' host apps, his-a wanting callbacks (signed with the receiver's secret, conftest's)."""
+    secret = "whsec_" + "aGlzLWEtY2FsbGJhY2stc2VjcmV0LTEyMzQ1Njc4OTA="
+    return [app | {"callback_url": callback_receiver.url, "callback_secret": secret} if app["id"] == "his-a" else app
+            for app in host_apps]
+
+
+def callbacks(bff_app, receiver):
+    """Deliver what the BFF owes the host app, and return the callbacks' payloads in order."""
+    with bff_app.app_context():
+        sent = outbox.deliver_due(0.05)
+    return [receiver.received.get(timeout=10)[1] for _ in range(sent)]
 
 
 def preauth(widget, context=None, locale="en", **kwargs):
@@ -158,7 +174,7 @@ def test_a_pended_decision_reaches_the_open_widget_as_authorization_decided(widg
     assert step_of(w.get("/resume")) == "done" and "Authorized" in w.get("/resume").text
 
 
-def test_a_rejected_request_is_fixed_and_sent_again_keeping_its_history(bff_app, widget):
+def test_a_rejected_request_is_fixed_and_sent_again_keeping_its_history(bff_app, widget, callback_receiver):
     w = preauth(widget, context={"sponsor": "seguros-andinos"})
     walk_to_review(w, {"policy_number": "SA-10000001"}, [("MED-287", 1)])
     first = outcome_of(w.post("/complete"))
@@ -170,9 +186,9 @@ def test_a_rejected_request_is_fixed_and_sent_again_keeping_its_history(bff_app,
     second = w.post("/complete")
     assert outcome_of(second)["preauthorization_id"] == first["preauthorization_id"]
     assert "Attempt 1" in second.text
-    with bff_app.app_context():
-        callbacks = db.session.scalars(db.select(OutboxMessage.event_type)).all()
-    assert callbacks == []  # his-a has no callback URL in these tests: nothing is owed
+    sent = callbacks(bff_app, callback_receiver)  # one per attempt, each with its own outcome
+    assert [payload["type"] for payload in sent] == ["widget.preauth.completed"] * 2
+    assert sent[0]["data"] == first | {"user_id": "dr-7"} and sent[1]["data"]["status"] == "REJECTED"
 
 
 def test_the_beneficiary_form_explains_what_stops_a_request(widget):
