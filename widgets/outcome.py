@@ -31,11 +31,15 @@ def succeed(render, outcome, *, kind, upstream_id, callback, key=None):
     key names the callback when one object can have several outcomes (a request sent again after a rejection).
     """
     ownership.bind(kind, upstream_id)
-    if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
-        outbox.enqueue(host_app().id, callback, outcome | {"user_id": g.widget_session.user["id"]},
-                       key=key or upstream_id)
+    call_back(callback, outcome, key=key or upstream_id)  # the server-side twin of the success message
     db.session.commit()
     return succeeded(render(), outcome)
+
+
+def call_back(event, data, key):
+    """Owe the host app's back end a signed callback, if it registered one; the caller commits it with its change."""
+    if host_app().callback_url:
+        outbox.enqueue(host_app().id, event, data | {"user_id": g.widget_session.user["id"]}, key=key)
 
 
 def succeeded(response, outcome):
