@@ -14,7 +14,7 @@ def init_preauth(app):
     from bff import retention
     from widgets import register_start
 
-    from . import complete, indications, request  # noqa: F401  (they add their routes to bp)
+    from . import complete, indications, request, verify  # noqa: F401  (they add their routes to bp)
     from .draft import PreauthDraft
 
     app.register_blueprint(bp)

@@ -54,12 +54,6 @@ def render_review(status=200, alert=None, missing=None):
     return flow.render_step("review", status, alert, missing=missing or [], required=current.required_documents())
 
 
-@flow.renders("verify")
-def render_verify(status=200, alert=None):
-    """Render the beneficiary's sign-off the sponsor asks for before it decides."""
-    return flow.render_step("verify", status, alert, methods=flow.draft().verification_methods())
-
-
 @flow.renders("done")
 def render_done(status=200, alert=None):
     """Render the sponsor's decision per group, and the attempts it rejected before."""

@@ -1,6 +1,7 @@
 """The pre-authorization widget over HTTP, as static/widget.js drives it, against a live simulator (the kit's own
 contract, common to every widget, is in test_kit.py)."""
 
+import base64
 import re
 from html.parser import HTMLParser
 
@@ -96,6 +97,41 @@ def test_each_sponsor_with_its_own_form(widget, sponsor, labels, search, product
         outcome = outcome_of(done)
         assert outcome["status"] == "APPROVED" and all(item["authorization_code"] in done.text
                                                        for item in outcome["authorizations"])
+
+
+def test_eps_vital_asks_for_the_beneficiarys_code_before_it_decides(widget, read_otp, bff_app):
+    w = preauth(widget, context={"sponsor": "eps-vital"})
+    walk_to_review(w, {"document_type": "CC", "document_number": "1000000002"}, [("MED-001", 1)], ["PRESCRIPTION"])
+    asked = w.post("/complete")
+    assert step_of(asked) == "verify" and "osigu:success" not in trigger_of(asked)
+    assert "sent a six-digit code to" in asked.text
+    with bff_app.app_context():
+        preauthorization_id = db.session.scalar(db.select(SessionObject.upstream_id).filter_by(kind="preauthorization"))
+    code = read_otp(preauthorization_id)
+    wrong = w.post("/verification/otp", data={"otp": "000000" if code != "000000" else "111111"})
+    assert "That code is not right" in wrong.text and "Attempts left: 2" in wrong.text
+    assert step_of(w.get("/resume")) == "verify"  # a reload comes back to the sign-off
+    done = w.post("/verification/otp", data={"otp": code})
+    assert done.headers["HX-Retarget"] == "#widget" and step_of(done) == "done"
+    outcome = outcome_of(done)
+    assert outcome["status"] == "APPROVED" and outcome["preauthorization_id"] == preauthorization_id
+
+
+def test_ars_caribe_asks_for_a_biometric_reading_and_a_mismatch_is_said(widget):
+    w = preauth(widget, context={"sponsor": "ars-caribe"})
+    walk_to_review(w, {"card_number": "00100000041", "date_of_birth": "2012-06-30"}, [("LAB-001", 1)],
+                   ["MEDICAL_ORDER"])
+    asked = w.post("/complete")
+    assert step_of(asked) == "verify" and "data-osigu-biometric" in asked.text
+    mismatch = w.post("/verification/biometric", data={"modality": "FINGERPRINT",
+                                                       "reading": base64.b64encode(b"NO-MATCH print").decode()})
+    assert "data-osigu-verification-progress" in mismatch.text  # the component polls itself for the match
+    said = w.get("/verification/poll")
+    assert said.status_code == 286 and "did not match the beneficiary" in said.text
+    w.post("/verification/biometric", data={"modality": "FACE", "reading": base64.b64encode(b"a face").decode()})
+    done = w.get("/verification/poll")
+    assert done.status_code == 286 and step_of(done) == "done"
+    assert outcome_of(done)["status"] == "APPROVED"
 
 
 def test_the_sponsor_is_chosen_and_says_up_front_what_it_covers_requires_and_asks(widget):
