@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from widget_client import fill_in_ana_at_seguros_andinos, invalid, step_of, trigger_of
+from widget_client import HOSTILE, fill_in_ana_at_seguros_andinos, invalid, step_of, trigger_of
 
 from bff import outbox
 from bff.db import SessionObject, db
@@ -391,3 +391,33 @@ def test_with_a_context_that_names_everything_the_happy_path_is_primary_actions_
     assert outcome["status"] == "APPROVED"
     assert sorted(code for item in outcome["authorizations"] for code in item["product_codes"]) == ["LAB-001",
                                                                                                      "MED-001"]
+
+
+PREAUTH_FORMS = [
+    ("POST", "/sponsor", {"sponsor_slug": "seguros-andinos"}),
+    ("POST", "/beneficiary", {"policy_number": "SA-10000001"}),
+    ("GET", "/products/search", {"q": "LAB"}),
+    ("POST", "/products/add", {"product_code": "LAB-001", "quantity": "1"}),
+    ("POST", "/products/remove", {"product_code": "LAB-999"}),
+    ("GET", "/diagnoses/search", {"q": "cefalea"}),
+    ("POST", "/diagnoses/add", {"diagnosis_code": "R51", "description": "Headache"}),
+    ("POST", "/indications", {"notes": "three weeks"}),
+    ("POST", "/documents", {"document_type": "MEDICAL_ORDER"}),
+    ("POST", "/documents/remove", {"document_id": "doc_1"}),
+    ("GET", "/result", {"wait": "4"}),
+    ("POST", "/verification/otp", {"otp": "123456"}),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "form"), PREAUTH_FORMS, ids=[url for _, url, _ in PREAUTH_FORMS])
+def test_hostile_text_in_any_field_is_refused_or_escaped_never_a_500(widget, method, url, form):
+    w = preauth(widget, context={"sponsor": "seguros-andinos"})
+    walk_to_review(w, {"policy_number": "SA-10000001"}, [("IMG-020", 1)], ["MEDICAL_ORDER"])
+    w.get("/indications")
+    for field in form:
+        for value in HOSTILE:
+            data = form | {field: value}
+            files = {"file": ("x.pdf", PDF, "application/pdf")} if url == "/documents" else None
+            answer = w.get(url, params=data) if method == "GET" else w.post(url, data=data, files=files)
+            assert answer.status_code < 500, (url, field, value[:40], answer.text[:300])
+            assert "<script>alert" not in answer.text and "<img src=x" not in answer.text, (url, field)
