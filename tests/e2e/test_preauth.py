@@ -139,8 +139,8 @@ def test_a_partial_approval_with_a_ct_decided_while_the_widget_is_open(page, cli
     decided = api().post(f"/sandbox/v1/authorizations/{pended['authorization_code']}/decision",
                          json={"status": "APPROVED"})
     assert decided.status_code == 200
-    expect_step(page, locale, "done")
-    frame.locator(f'[data-osigu-copy="{pended["authorization_code"]}"]').wait_for()  # the poll brought it in
+    expect_step(page, locale, "approved")  # the poll brought the decision in
+    frame.locator(f'[data-osigu-copy="{pended["authorization_code"]}"]').wait_for()
     assert frame.locator('[data-osigu-authorization="APPROVED"]').count() == 3
     assert_accessible(page, "decided")
 

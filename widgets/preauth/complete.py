@@ -55,9 +55,9 @@ def render_review(status=200, alert=None, missing=None):
 
 
 @flow.renders("done")
-def render_done(status=200, alert=None):
+def render_done(status=200, alert=None, wait=FIRST_POLL_SECONDS):
     """Render the sponsor's decision per group, and the attempts it rejected before."""
-    return flow.render_step("done", status, alert, **result_context(flow.draft()))
+    return flow.render_step("done", status, alert, **result_context(flow.draft(), wait))
 
 
 def result_context(current, wait=FIRST_POLL_SECONDS):
@@ -155,10 +155,15 @@ def poll_result():
             if item["status"] != "PENDING"]
         db.session.commit()
     context = result_context(current, wait=min(wait * 2, LAST_POLL_SECONDS))
-    response = current_app.make_response((render_template("preauth/_result.html", **context),
+    if not decided:
+        return current_app.make_response((render_template("preauth/_result.html", **context),
                                           200 if context["pending"] else STOP_POLLING))
+    # A decision changes the step's heading too: the whole step is shown again (it polls on while one is pended).
+    response = render_done(wait=context["wait"])
+    response.status_code = 200 if context["pending"] else STOP_POLLING
+    response.headers.update({"HX-Retarget": "#widget", "HX-Reswap": "innerHTML"})
     # One event for every group decided since the last poll: widget.js posts authorization_decided for each.
-    return announce(response, "osigu:authorization_decided", {"decisions": decided}) if decided else response
+    return announce(response, "osigu:authorization_decided", {"decisions": decided})
 
 
 def _by_code(outcome, code):

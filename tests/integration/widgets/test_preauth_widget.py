@@ -202,6 +202,7 @@ def test_a_pended_decision_reaches_the_open_widget_as_authorization_decided(widg
     assert decided.status_code == 200, decided.text
     answer = w.get("/result", params={"wait": 4})
     assert answer.status_code == 286 and "hx-trigger" not in answer.text  # polling stops
+    assert answer.headers["HX-Retarget"] == "#widget" and "Authorized" in answer.text  # the heading says it too
     assert trigger_of(answer)["osigu:authorization_decided"] == {
         "decisions": [{"authorization_code": code, "status": "APPROVED"}]}
     assert f'data-osigu-copy="{code}"' in answer.text
