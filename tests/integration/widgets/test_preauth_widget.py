@@ -134,6 +134,14 @@ def test_ars_caribe_asks_for_a_biometric_reading_and_a_mismatch_is_said(widget):
     assert outcome_of(done)["status"] == "APPROVED"
 
 
+def test_in_portuguese_the_sponsors_labels_fall_back_to_spanish(widget):
+    w = preauth(widget, context={"sponsor": "eps-vital"}, locale="pt")
+    sponsor = w.get("/start")
+    assert "Análises clínicas" in sponsor.text and "Fórmula médica" in sponsor.text  # ours in pt, Osigu's in es
+    form = w.get("/beneficiary")
+    assert "Tipo de documento" in form.text and "Cédula de ciudadanía" in form.text and "Pesquisar" in form.text
+
+
 def test_the_sponsor_is_chosen_and_says_up_front_what_it_covers_requires_and_asks(widget):
     w = preauth(widget)
     first = w.get("/start")
