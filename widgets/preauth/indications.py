@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
 from werkzeug.wsgi import get_input_stream
 
-from bff.contexts import ICD10_CODE, MAX_DIAGNOSES, UPSTREAM_ID
+from bff.contexts import MAX_DIAGNOSES, UPSTREAM_ID
 from bff.upstream import UpstreamError, path
 from widgets import search
 from widgets.flow import INVALID, idempotency_key
@@ -23,7 +23,6 @@ from . import bp
 from .draft import DRAFT, document_summary, flow
 
 MAX_NOTES = 2000  # what Osigu accepts
-MAX_DESCRIPTION = 300
 # A document's type is read from its first bytes, never from its name or the browser's say-so.
 SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 MULTIPART_OVERHEAD = 16 * 1024  # the form's other field and the part headers around the file
@@ -69,15 +68,10 @@ def search_diagnoses():
 def add_diagnosis():
     """Add the diagnosis the user picked, if it is an ICD-10 code."""
     current = flow.draft()
-    code, description = request.form.get("diagnosis_code", ""), request.form.get("description", "")
-    known = {item["diagnosis_code"] for item in current.diagnoses}
-    if not re.match(ICD10_CODE, code):
-        return render_indications(INVALID, error=_("Choose a diagnosis from the search results."))
-    if code not in known and len(known) >= MAX_DIAGNOSES:
-        return render_indications(INVALID, error=_("A request takes at most %(max)s diagnoses.", max=MAX_DIAGNOSES))
-    if code not in known:
-        current.diagnoses = [*current.diagnoses, {"diagnosis_code": code,
-                                                  "description": description.strip()[:MAX_DESCRIPTION]}]
+    current.diagnoses, error = search.with_picked_diagnosis(
+        current.diagnoses, _("A request takes at most %(max)s diagnoses.", max=MAX_DIAGNOSES))
+    if error:
+        return render_indications(INVALID, error=error)
     return flow.show("indications")
 
 
@@ -85,8 +79,7 @@ def add_diagnosis():
 def remove_diagnosis():
     """Remove a diagnosis."""
     current = flow.draft()
-    current.diagnoses = [item for item in current.diagnoses if item["diagnosis_code"] != request.form.get(
-        "diagnosis_code")]
+    current.diagnoses = search.without_diagnosis(current.diagnoses)
     return flow.show("indications")
 
 
