@@ -21,7 +21,7 @@ def render_verify(status=200, alert=None):
     except verification.Refused as error:
         return flow.refuse(complete.render_review, error.__cause__)
     return flow.render_step("verify", status, alert, verification=verification.context(state),
-                            methods=flow.draft().verification_methods())
+                            methods=flow.draft().verification_methods(), verified=state["status"] == "VERIFIED")
 
 
 class PreauthVerifier:
