@@ -1,5 +1,5 @@
-"""The request sent: review, complete once, the sponsor's sign-off, the decision per group followed until the
-pended ones are decided, reject-fix-retry, and resuming a request an earlier session started."""
+"""The request sent: review, complete once, the decision per group followed until the pended ones are decided,
+reject-fix-retry, and resuming a request an earlier session started (the sign-off between is in verify.py)."""
 
 from flask import current_app, g, render_template, request
 
@@ -10,7 +10,7 @@ from widgets.flow import idempotency_key
 from widgets.outcome import announce, exited, succeed, succeeded
 from widgets.session import upstream
 
-from . import bp
+from . import bp, indications
 from .draft import (
     COMPLETED,
     DRAFT,
@@ -48,10 +48,9 @@ def draft_of(preauthorization_id):
 
 
 @flow.renders("review")
-def render_review(status=200, alert=None, missing=None):
+def render_review(status=200, alert=None):
     """Render the review: everything the sponsor will receive, and the one button that sends it."""
-    current = flow.draft()
-    return flow.render_step("review", status, alert, missing=missing or [], required=current.required_documents())
+    return flow.render_step("review", status, alert)
 
 
 @flow.renders("done")
@@ -112,12 +111,25 @@ def complete():
         if error.error_code == "061-111":  # completed already, by an answer this BFF never received
             return _completed(current, upstream().get_json(path("/arc/v1/preauthorizations/{}",
                                                                 current.preauthorization_id)))
-        missing = error.details if error.error_code == "061-113" and isinstance(error.details, list) else None
-        return flow.refuse(render_review, error, missing=missing)
+        if error.error_code in ("061-112", "061-113"):  # Osigu lacks what this draft believed attached
+            return _refuse_with_what_osigu_has(current, error)
+        return flow.refuse(render_review, error)
     if answer.status_code == 202:
         current.upstream_status = PENDING_VERIFICATION
         return flow.show("verify")
     return _completed(current, completed)
+
+
+def _refuse_with_what_osigu_has(current, error):
+    """Show the documents as Osigu has them (changed through another door) on the step that attaches them; its
+    Continue sends the indication again."""
+    try:
+        found = upstream().get_json(path("/arc/v1/preauthorizations/{}", current.preauthorization_id))
+    except UpstreamError:
+        return flow.refuse(render_review, error)
+    current.documents, current.step = [document_summary(item) for item in found["documents"]], "indications"
+    db.session.commit()  # refusing renders only
+    return flow.refuse(indications.render_indications, error)
 
 
 def _completed(current, preauthorization):

@@ -14,6 +14,7 @@ from werkzeug.formparser import parse_form_data
 from werkzeug.wsgi import get_input_stream
 
 from bff.contexts import MAX_DIAGNOSES, UPSTREAM_ID
+from bff.db import db
 from bff.upstream import UpstreamError, path
 from widgets import search
 from widgets.flow import INVALID, idempotency_key
@@ -93,6 +94,7 @@ def save_indications():
     current.notes = notes
     if not current.diagnoses or not _editable(current):
         return flow.show("indications")
+    db.session.commit()  # the notes are kept even if Osigu refuses them now
     body = {"diagnoses": [{"diagnosis_code": item["diagnosis_code"]} for item in current.diagnoses],
             "notes": notes or None}
     try:

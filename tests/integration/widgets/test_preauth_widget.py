@@ -302,6 +302,24 @@ def test_a_request_completed_by_an_answer_the_bff_lost_is_picked_up(widget, bff_
     assert outcome_of(w.post("/complete"))["preauthorization_id"] == preauthorization_id  # 061-111, then GET
 
 
+def test_a_document_removed_through_another_door_is_asked_for_again(widget, bff_app, api):
+    w = preauth(widget, context={"sponsor": "seguros-andinos"})
+    walk_to_review(w, {"policy_number": "SA-10000001"}, [("IMG-020", 1)], ["MEDICAL_ORDER"])
+    with bff_app.app_context():
+        preauthorization_id = db.session.scalar(db.select(SessionObject.upstream_id).filter_by(kind="preauthorization"))
+    hospital = api("demo-hospital")
+    base = f"/arc/v1/preauthorizations/{preauthorization_id}"
+    document_id = hospital.get(base).json()["documents"][0]["document_id"]
+    assert hospital.delete(f"{base}/documents/{document_id}").status_code == 204
+    refused = w.post("/complete")  # 061-113
+    assert invalid(refused) and step_of(refused) == "indications"
+    assert trigger_of(refused)["osigu:error"]["error"]["code"] == "061-113"
+    assert 'data-osigu-required="MEDICAL_ORDER" data-provided="no"' in refused.text
+    assert "The sponsor requires more documents" in refused.text
+    reloaded = w.get("/resume")
+    assert step_of(reloaded) == "indications" and 'data-provided="no"' in reloaded.text
+
+
 @pytest.fixture
 def hospital_for(api):
     """POST to the simulator as demo-hospital (the BFF's own credentials in these tests)."""
