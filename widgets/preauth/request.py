@@ -186,7 +186,16 @@ def _line(product, quantity):
 def render_products(status=200, alert=None, error=None):
     """Render the products step: the lines, each with what the sponsor's configuration says of it."""
     return flow.render_step("products", status, alert, error=error, coverage=coverage, max_lines=MAX_LINES,
-                            max_quantity=MAX_QUANTITY)
+                            max_quantity=MAX_QUANTITY, unknown_from_host=_unknown_from_host())
+
+
+def _unknown_from_host():
+    """The products the host app named that are not among the provider's registered ones (said, not dropped)."""
+    named = [line["product_code"] for line in g.widget_session.context.get("products", [])]
+    try:
+        return [code for code in named if registered(code) is None]
+    except UpstreamError:
+        return []
 
 
 @bp.get("/products/search")

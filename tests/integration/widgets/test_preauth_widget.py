@@ -256,6 +256,16 @@ def test_the_beneficiary_form_explains_what_stops_a_request(widget):
     assert invalid(refused) and "IMG-020" not in refused.text.split("On this request")[1]
 
 
+def test_products_the_host_named_are_prefilled_and_unknown_ones_said(widget):
+    w = preauth(widget, context={"sponsor": "seguros-andinos", "products": [
+        {"product_code": "LAB-001", "quantity": 2}, {"product_code": "ZZZ-404", "quantity": 1}]})
+    w.get("/start")
+    products = w.post("/beneficiary", data={"policy_number": "SA-10000001"})
+    assert step_of(products) == "products" and 'name="quantity" type="number" min="1" max="1000" value="2"' in \
+        products.text
+    assert "not among your registered products: ZZZ-404" in products.text
+
+
 def test_a_sponsor_that_does_not_cover_a_type_never_offers_it(widget):
     w = preauth(widget, context={"sponsor": "acme-salud"})
     w.get("/start")
