@@ -32,10 +32,11 @@ class PreauthDraft(DraftMixin, db.Model):
     attempt: Mapped[int] = mapped_column(default=1)
     documents: Mapped[list] = mapped_column(JSON, default=list)
     history: Mapped[list] = mapped_column(JSON, default=list)  # earlier attempts the sponsor rejected
+    unknown_from_host: Mapped[list] = mapped_column(JSON, default=list)  # products the host named, not registered
 
     def __init__(self, **values):
         super().__init__(**{"products": [], "diagnoses": [], "documents": [], "history": [], "notes": "",
-                            "attempt": 1} | values)  # read before the first flush
+                            "attempt": 1, "unknown_from_host": []} | values)  # read before the first flush
 
     def required_documents(self):
         """[{document_type, label, product_types, provided}] the sponsor demands for the chosen products."""

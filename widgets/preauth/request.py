@@ -36,7 +36,9 @@ def request_from_host(current):
         if context.get("sponsor") and not current.sponsor:
             current.sponsor = configuration(context["sponsor"])
         if context.get("products") and not current.products:
-            current.products = [line for line in map(_line_from_host, context["products"]) if line]
+            lines = {given["product_code"]: _line_from_host(given) for given in context["products"]}
+            current.products = [line for line in lines.values() if line]
+            current.unknown_from_host = [code for code, line in lines.items() if not line]
         if context.get("diagnoses") and not current.diagnoses:
             current.diagnoses = [_diagnosis_from_host(code) for code in context["diagnoses"]]
     except UpstreamError:
@@ -186,16 +188,7 @@ def _line(product, quantity):
 def render_products(status=200, alert=None, error=None):
     """Render the products step: the lines, each with what the sponsor's configuration says of it."""
     return flow.render_step("products", status, alert, error=error, coverage=coverage, max_lines=MAX_LINES,
-                            max_quantity=MAX_QUANTITY, unknown_from_host=_unknown_from_host())
-
-
-def _unknown_from_host():
-    """The products the host app named that are not among the provider's registered ones (said, not dropped)."""
-    named = [line["product_code"] for line in g.widget_session.context.get("products", [])]
-    try:
-        return [code for code in named if registered(code) is None]
-    except UpstreamError:
-        return []
+                            max_quantity=MAX_QUANTITY)
 
 
 @bp.get("/products/search")
