@@ -165,6 +165,8 @@ def test_an_approved_request_reports_codes_and_expiry_once_with_a_copy_button_an
         assert re.match(r"^AUT-\d{4}-\d{8}$", item["authorization_code"]) and item["expires_at"]
         assert f'data-osigu-copy="{item["authorization_code"]}"' in done.text
     assert outcome_of(w.post("/complete")) == outcome  # a double click replays it
+    kept = w.post("/reopen")  # only a request rejected whole may be sent again (Osigu's 061-118)
+    assert step_of(kept) == "done" and outcome["authorizations"][0]["authorization_code"] in kept.text
     with bff_app.app_context():
         owners = db.session.scalars(db.select(SessionObject.kind).filter_by(
             upstream_id=outcome["preauthorization_id"])).all()
