@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from widget_client import HOSTILE, fill_in_ana_at_seguros_andinos, invalid, step_of, trigger_of
+from widget_client import HOSTILE, fill_in_ana_at_seguros_andinos, invalid, products_form, step_of, trigger_of
 
 from bff import outbox
 from bff.db import SessionObject, db
@@ -462,3 +462,17 @@ def test_hostile_text_in_any_field_is_refused_or_escaped_never_a_500(widget, met
             answer = w.get(url, params=data) if method == "GET" else w.post(url, data=data, files=files)
             assert answer.status_code < 500, (url, field, value[:40], answer.text[:300])
             assert "<script>alert" not in answer.text and "<img src=x" not in answer.text, (url, field)
+
+
+def test_an_approved_code_is_dispensed_in_the_dispensing_widget(widget, api):
+    w = preauth(widget)
+    fill_in_ana_at_seguros_andinos(w, products=(("MED-001", 2),))
+    code = outcome_of(w.post("/complete"))["authorizations"][0]["authorization_code"]
+    pharmacy = widget(widget="dispensing", locale="en", context={"code": code})
+    products = pharmacy.get("/resume")
+    assert step_of(products) == "products" and "MED-001" in products.text
+    asked = pharmacy.post("/complete", data=products_form(products))
+    assert step_of(asked) == "verify"  # Seguros Andinos asks the beneficiary's code at the counter
+    otp = api().get("/sandbox/v1/messages").json()["data"][0]["otp_code"]
+    outcome = outcome_of(pharmacy.post("/verification/otp", data={"otp": otp}))
+    assert outcome["code"] == code and outcome["code_type"] == "AUTHORIZATION" and outcome["status"] == "DISPENSED"
