@@ -93,6 +93,7 @@ class PreauthContext(Strict):
                       Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=10)
     products: list[Product] = Field(default_factory=list, max_length=MAX_LINES)
     diagnoses: list[Icd10Code] = Field(default_factory=list, max_length=MAX_DIAGNOSES)
+    preauthorization_id: UpstreamId | None = None  # a request this host user started in an earlier session
 
 
 class _Prescription(Strict):

@@ -140,6 +140,30 @@
   });
   body.addEventListener("osigu:error", function (event) { post("error", event.detail.error); });
 
+  // A code copied from inside the iframe: the Clipboard API where the frame may use it, else a selected field.
+  function copyBySelection(text) {
+    var field = document.createElement("textarea");
+    field.value = text;
+    field.readOnly = true;
+    field.style.position = "fixed"; // CSSOM, not a style attribute (the CSP allows none)
+    field.style.opacity = "0";
+    body.appendChild(field);
+    field.select();
+    var copied = false;
+    try { copied = document.execCommand("copy"); } catch (ignored) { copied = false; }
+    body.removeChild(field);
+    return copied;
+  }
+  body.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-osigu-copy]");
+    if (!button) return;
+    var text = button.dataset.osiguCopy;
+    var done = function () { button.textContent = button.dataset.osiguCopied || button.textContent; };
+    var fallback = function () { if (copyBySelection(text)) done(); };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, fallback);
+    else fallback();
+  });
+
   body.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     var error = {};

@@ -37,6 +37,7 @@ def install(app, bp, draft_model):
 def init_widgets(app):
     """Register the shell and the widget packages."""
     from .dispensing import init_dispensing
+    from .preauth import init_preauth
     from .prescription import init_prescription
 
     app.extensions["widgets.start"] = {}
@@ -53,3 +54,4 @@ def init_widgets(app):
     app.register_blueprint(bp)
     init_prescription(app)
     init_dispensing(app)
+    init_preauth(app)

@@ -24,11 +24,14 @@ def announce(response, event, detail):
     return response
 
 
-def succeed(render, outcome, *, kind, upstream_id, callback):
+def succeed(render, outcome, *, kind, upstream_id, callback, key=None):
     """Record what the widget made once: bound to the session, the callback queued, committed before anything
-    else calls upstream; then render the result and tell the host page (success)."""
+    else calls upstream; then render the result and tell the host page (success).
+
+    key names the callback when one object can have several outcomes (a request sent again after a rejection).
+    """
     ownership.bind(kind, upstream_id)
-    call_back(callback, outcome, key=upstream_id)  # the server-side twin of the success message
+    call_back(callback, outcome, key=key or upstream_id)  # the server-side twin of the success message
     db.session.commit()
     return succeeded(render(), outcome)
 

@@ -1,7 +1,11 @@
 """Search as the user types: the query as typed, the results or what went wrong; the ICD-10 search."""
 
-from flask import request
+import re
 
+from flask import request
+from flask_babel import gettext as _
+
+from bff.contexts import ICD10_CODE, MAX_DIAGNOSES
 from bff.upstream import UpstreamError
 
 from .session import upstream
@@ -9,6 +13,7 @@ from .session import upstream
 RESULTS_SHOWN = 8
 MAX_QUERY = 100
 MIN_QUERY = 2
+MAX_DESCRIPTION = 300
 
 
 def typed_query(name="q"):
@@ -29,3 +34,22 @@ def as_you_type(fetch, alert_for, ready=True, empty=()):
 def diagnoses(query):
     """ICD-10 diagnoses by code, words or a common synonym (cephalgia, cefalea...), in the session's language."""
     return upstream().get_json("/medical-catalogs/v1/diagnoses", query=query, page_size=RESULTS_SHOWN)["data"]
+
+
+def with_picked_diagnosis(chosen, too_many):
+    """(chosen with the diagnosis picked from the results, its description as Osigu gave it, None), or (chosen,
+    what to fix) when the form names no ICD-10 code or one past MAX_DIAGNOSES (too_many says so)."""
+    code, description = request.form.get("diagnosis_code", ""), request.form.get("description", "")
+    known = {item["diagnosis_code"] for item in chosen}
+    if not re.match(ICD10_CODE, code):
+        return chosen, _("Choose a diagnosis from the search results.")
+    if code in known:
+        return chosen, None
+    if len(known) >= MAX_DIAGNOSES:
+        return chosen, too_many
+    return [*chosen, {"diagnosis_code": code, "description": description.strip()[:MAX_DESCRIPTION]}], None
+
+
+def without_diagnosis(chosen):
+    """chosen less the diagnosis the form names."""
+    return [item for item in chosen if item["diagnosis_code"] != request.form.get("diagnosis_code")]

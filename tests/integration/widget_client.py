@@ -123,3 +123,23 @@ FORMS = [
     ("POST", "/consent", {"patient_data_consent": "yes"}),
     ("POST", "/resend", {"email": "ana@example.org"}),
 ]
+
+
+def fill_in_ana_at_seguros_andinos(w, products=(("LAB-001", 1), ("MED-001", 2))):
+    """Walk the pre-authorization's steps up to the review: Seguros Andinos, Ana López by her policy number, the
+    products (approved at once unless named otherwise), R51 and the documents the sponsor asks for."""
+    assert step_of(w.get("/resume")) == "sponsor"
+    assert step_of(w.post("/sponsor", data={"sponsor_slug": "seguros-andinos"})) == "sponsor"
+    assert step_of(w.get("/beneficiary")) == "beneficiary"
+    assert step_of(w.post("/beneficiary", data={"policy_number": "SA-10000001"})) == "products"
+    for code, quantity in products:
+        assert code in w.get("/products/search", params={"q": code}).text
+        assert step_of(w.post("/products/add", data={"product_code": code, "quantity": str(quantity)})) == "products"
+    indications = w.post("/products/continue")
+    assert step_of(indications) == "indications"
+    assert "R51" in w.get("/diagnoses/search", params={"q": "cefalea"}).text
+    w.post("/diagnoses/add", data={"diagnosis_code": "R51", "description": "Headache"})
+    for kind in re.findall(r'data-osigu-required="(\w+)" data-provided="no"', w.get("/indications").text):
+        w.post("/documents", data={"document_type": kind},
+               files={"file": ("order.pdf", b"%PDF-1.4\n% an order\n", "application/pdf")})
+    assert step_of(w.post("/indications", data={"notes": ""})) == "review"

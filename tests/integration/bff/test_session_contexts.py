@@ -26,6 +26,7 @@ def create(host, widget, context):
     ("dispensing", {"mode": "queue"}),
     ("preauth", {"sponsor": "seguros-andinos", "beneficiary": {"document_number": "900123"},
                  "products": [{"product_code": "LAB-001", "quantity": 1}], "diagnoses": ["E11.9"]}),
+    ("preauth", {"preauthorization_id": "par_01HXE0000000000000000000"}),
 ])
 def test_a_context_of_the_documented_shape_is_accepted(host, widget, context):
     assert create(host, widget, context).status_code == 201
@@ -61,6 +62,7 @@ def test_a_context_of_the_documented_shape_is_accepted(host, widget, context):
     ("preauth", {"beneficiary": {"document_number": 900123}}, "context.beneficiary.document_number"),
     ("preauth", {"products": [{"product_code": "LAB-001"}]}, "context.products.0.quantity"),
     ("preauth", {"sponsor": "Seguros Andinos!"}, "context.sponsor"),
+    ("preauth", {"preauthorization_id": "../reopen"}, "context.preauthorization_id"),
 ])
 def test_a_malformed_context_is_422_naming_the_field(host, widget, context, field):
     response = create(host, widget, context)

@@ -45,7 +45,6 @@ def test_the_shell_refuses_an_unregistered_origin_or_a_bad_channel(client, query
 
 
 def test_a_widget_without_a_first_step_is_404(client):
-    assert client.get(f"/widgets/preauth/?origin=http://127.0.0.1:9001&channel={CHANNEL}").status_code == 404
     assert client.get(f"/widgets/claims/?origin=http://127.0.0.1:9001&channel={CHANNEL}").status_code == 404
 
 

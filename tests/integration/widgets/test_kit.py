@@ -10,6 +10,7 @@ import pytest
 import requests
 from widget_client import (
     ORIGIN,
+    fill_in_ana_at_seguros_andinos,
     fill_in_ana_with_paracetamol,
     issued_code,
     open_a_prescription,
@@ -61,6 +62,49 @@ def prescription_screens(widget):
     yield widget(context=ana).get("/resume")
 
 
+def preauth_screens(widget):
+    """The sponsor's choice and what it asks, its beneficiary form (with what to fix, and a suspended beneficiary),
+    both states of products and three of indications, the review, the sign-off, the decision approved, pended and
+    rejected, and the offer of an unfinished request."""
+    w = widget()
+    yield w.get("/resume")
+    yield w.post("/sponsor", data={"sponsor_slug": "seguros-andinos"})
+    yield w.get("/beneficiary")
+    yield w.post("/beneficiary", data={"policy_number": "SA-1"})
+    yield w.post("/beneficiary", data={"policy_number": "SA-10000003"})
+    yield w.post("/beneficiary", data={"policy_number": "SA-10000001"})
+    yield w.post("/products/add", data={"product_code": "IMG-020", "quantity": "1"})
+    yield w.post("/products/continue")
+    yield w.post("/diagnoses/add", data={"diagnosis_code": "R51", "description": "Headache"})
+    yield w.post("/documents", data={"document_type": "MEDICAL_ORDER"},
+                 files={"file": ("order.pdf", b"%PDF-1.4\n", "application/pdf")})
+    yield w.post("/indications", data={"notes": ""})
+    yield w.post("/complete")  # the CT is pended
+    approved = widget()
+    fill_in_ana_at_seguros_andinos(approved)
+    yield approved.post("/complete")
+    rejected = widget()
+    fill_in_ana_at_seguros_andinos(rejected, products=(("MED-287", 1),))  # sildenafil, excluded
+    yield rejected.post("/complete")
+    otp = widget(context={"sponsor": "eps-vital", "beneficiary": {"document_type": "CC",
+                                                                   "document_number": "1000000002"}})
+    yield otp.get("/resume")
+    otp.post("/beneficiary", data={"document_type": "CC", "document_number": "1000000002"})
+    yield otp.post("/products/add", data={"product_code": "MED-001", "quantity": "1"})
+    otp.post("/products/continue")
+    yield otp.post("/diagnoses/add", data={"diagnosis_code": "R51", "description": "Headache"})
+    otp.post("/documents", data={"document_type": "PRESCRIPTION"},
+             files={"file": ("rx.pdf", b"%PDF-1.4\n", "application/pdf")})
+    otp.post("/indications", data={"notes": ""})
+    yield otp.post("/complete")  # EPS Vital asks for the beneficiary's sign-off
+    ana = {"sponsor": "seguros-andinos", "beneficiary": {"policy_number": "SA-10000001"}}
+    earlier = widget(context=ana)
+    earlier.get("/resume")
+    earlier.post("/beneficiary", data={"policy_number": "SA-10000001"})
+    earlier.post("/products/add", data={"product_code": "LAB-001", "quantity": "1"})
+    yield widget(context=ana).get("/resume")
+
+
 def dispensing_screens(widget):
     """The code field, a refused code, the open code, the products, both verifications, the void confirmation,
     the voided screen, the receipt, and the offer of an unfinished dispensation."""
@@ -87,6 +131,8 @@ def dispensing_screens(widget):
 SPECS = {
     "prescription": Spec(first="patient", walk=fill_in_ana_with_paracetamol, earlier="diagnoses", last="review",
                          complete="/issue", outcome_id="prescription_id", screens=prescription_screens),
+    "preauth": Spec(first="sponsor", walk=fill_in_ana_at_seguros_andinos, earlier="products", last="review",
+                    complete="/complete", outcome_id="preauthorization_id", screens=preauth_screens),
     "dispensing": Spec(first="code", walk=open_a_prescription, earlier="code", last="products",
                        complete="/complete", outcome_id="dispensation_id", screens=dispensing_screens),
 }

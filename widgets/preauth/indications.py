@@ -1,0 +1,191 @@
+"""Step 4, the medical indication and the support documents: ICD-10 diagnoses (the shared search), clinical notes,
+and the documents the sponsor requires, streamed through to Osigu as they are uploaded."""
+
+import hashlib
+import io
+import re
+
+from flask import current_app, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from urllib3 import encode_multipart_formdata
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import parse_form_data
+from werkzeug.wsgi import get_input_stream
+
+from bff.contexts import MAX_DIAGNOSES, UPSTREAM_ID
+from bff.db import db
+from bff.upstream import UpstreamError, path
+from widgets import search
+from widgets.flow import INVALID, idempotency_key
+from widgets.session import upstream
+
+from . import bp
+from .draft import DRAFT, document_summary, flow
+
+MAX_NOTES = 2000  # what Osigu accepts
+# A document's type is read from its first bytes, never from its name or the browser's say-so.
+SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+MULTIPART_OVERHEAD = 16 * 1024  # the form's other field and the part headers around the file
+CHUNK = 64 * 1024
+
+
+@flow.renders("indications")
+def render_indications(status=200, alert=None, error=None, upload_error=None):
+    """Render the indications step: diagnoses, notes, the documents required and those attached."""
+    current = flow.draft()
+    return flow.render_step("indications", status, alert, error=error, upload_error=upload_error,
+                            max_diagnoses=MAX_DIAGNOSES, max_notes=MAX_NOTES, required=current.required_documents(),
+                            document_types=document_types(current),
+                            max_megabytes=format_decimal(max_bytes(current) / 1024 / 1024, "#,##0.#"))
+
+
+def document_types(current):
+    """The document types the sponsor knows, {type: label}, the ones these products require first."""
+    kinds = {item["document_type"]: item["label"] for item in current.required_documents()}
+    for documents in current.sponsor["support_documents"].values():
+        kinds |= {document["document_type"]: document["label"] for document in documents if
+                  document["document_type"] not in kinds}
+    return kinds
+
+
+def max_bytes(current):
+    """The largest document the sponsor accepts."""
+    return current.sponsor["document_rules"]["max_bytes"]
+
+
+@bp.get("/diagnoses/search")
+def search_diagnoses():
+    """Search ICD-10 by code, words or a common synonym."""
+    query = search.typed_query()
+    results, alert = search.as_you_type(lambda: search.diagnoses(query), flow.alert,
+                                        ready=len(query) >= search.MIN_QUERY)
+    chosen = {item["diagnosis_code"] for item in flow.draft().diagnoses}
+    return render_template("widgets/_diagnosis_results.html", add_url=url_for("preauth.add_diagnosis"),
+                           results=results, query=query, chosen=chosen, alert=alert, full=len(chosen) >= MAX_DIAGNOSES)
+
+
+@bp.post("/diagnoses/add")
+def add_diagnosis():
+    """Add the diagnosis the user picked, if it is an ICD-10 code."""
+    current = flow.draft()
+    current.diagnoses, error = search.with_picked_diagnosis(
+        current.diagnoses, _("A request takes at most %(max)s diagnoses.", max=MAX_DIAGNOSES))
+    if error:
+        return render_indications(INVALID, error=error)
+    return flow.show("indications")
+
+
+@bp.post("/diagnoses/remove")
+def remove_diagnosis():
+    """Remove a diagnosis."""
+    current = flow.draft()
+    current.diagnoses = search.without_diagnosis(current.diagnoses)
+    return flow.show("indications")
+
+
+@bp.post("/indications")
+def save_indications():
+    """Attach the diagnoses and notes to the request at Osigu, then go on to the review."""
+    current = flow.draft()
+    notes = request.form.get("notes", "").strip()
+    if len(notes) > MAX_NOTES:
+        return render_indications(INVALID, error=_("Notes take at most %(max)s characters.", max=MAX_NOTES))
+    current.notes = notes
+    if not current.diagnoses or not _editable(current):
+        return flow.show("indications")
+    db.session.commit()  # the notes are kept even if Osigu refuses them now
+    body = {"diagnoses": [{"diagnosis_code": item["diagnosis_code"]} for item in current.diagnoses],
+            "notes": notes or None}
+    try:
+        upstream().request("PUT", path("/arc/v1/preauthorizations/{}/indications", current.preauthorization_id),
+                           json=body, idempotency_key=idempotency_key("indications", body))
+    except UpstreamError as error:
+        return flow.refuse(render_indications, error)
+    return flow.show("review")
+
+
+def _editable(current):
+    return current.preauthorization_id and current.upstream_status == DRAFT and not current.outcome
+
+
+def _in_memory(*_args, **_kwargs):
+    """Hold an uploaded file in memory while it passes through: nothing of it touches the BFF's disk."""
+    return io.BytesIO()
+
+
+def _discard_body():
+    """Read what the browser is still sending of a refused upload, so the answer reaches it."""
+    stream = get_input_stream(request.environ, max_content_length=current_app.config["MAX_CONTENT_LENGTH"])
+    while stream.read(CHUNK):
+        pass
+
+
+def read_upload(limit):
+    """(document type, filename, bytes, content type) of the upload, or (None, the user's message)."""
+    too_large = _("The file is larger than %(megabytes)s MB, the most the sponsor accepts.",
+                  megabytes=format_decimal(limit / 1024 / 1024, "#,##0.#"))
+    if (request.content_length or 0) > limit + MULTIPART_OVERHEAD:
+        _discard_body()
+        return None, too_large
+    try:
+        _stream, form, files = parse_form_data(request.environ, stream_factory=_in_memory,
+                                               max_content_length=limit + MULTIPART_OVERHEAD,
+                                               max_form_memory_size=1024)
+    except RequestEntityTooLarge:
+        return None, too_large
+    upload = files.get("file")
+    if upload is None or not upload.filename:
+        return None, _("Choose a file to upload.")
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        return None, too_large
+    content_type = next((kind for signature, kind in SIGNATURES.items() if content.startswith(signature)), None)
+    if content_type is None:
+        return None, _("Only PDF, JPEG and PNG files are accepted, and this file is none of them.")
+    filename = re.sub(r"[^\w. -]", "_", upload.filename)[-100:] or "document"
+    return (form.get("document_type", ""), filename, content, content_type), None
+
+
+@bp.post("/documents")
+def upload_document():
+    """Attach a support document at Osigu, as it arrives; refused in place when too large or of another type."""
+    current = flow.draft()
+    if not _editable(current):
+        return flow.show("indications")
+    upload, problem = read_upload(max_bytes(current))
+    if problem:
+        return render_indications(INVALID, upload_error=problem)
+    document_type, filename, content, content_type = upload
+    if document_type not in document_types(current):
+        return render_indications(INVALID, upload_error=_("Choose what kind of document this is."))
+    body, multipart = encode_multipart_formdata({"document_type": document_type,
+                                                 "file": (filename, content, content_type)})
+    key = idempotency_key("document", {"type": document_type, "sha256": hashlib.sha256(content).hexdigest(),
+                                       "attempt": current.attempt})
+    try:
+        attached = upstream().request("POST", path("/arc/v1/preauthorizations/{}/documents",
+                                                   current.preauthorization_id),
+                                      data=body, headers={"Content-Type": multipart}, idempotency_key=key).parsed
+    except UpstreamError as error:
+        return flow.refuse(render_indications, error)
+    if all(item["document_id"] != attached["document_id"] for item in current.documents):
+        current.documents = [*current.documents, document_summary(attached)]
+    return flow.show("indications")
+
+
+@bp.post("/documents/remove")
+def remove_document():
+    """Detach a document before the request is completed."""
+    current, document_id = flow.draft(), request.form.get("document_id", "")
+    if not _editable(current) or not re.match(UPSTREAM_ID, document_id) or all(
+            item["document_id"] != document_id for item in current.documents):
+        return flow.show("indications")
+    try:
+        upstream().request("DELETE", path("/arc/v1/preauthorizations/{}/documents/{}", current.preauthorization_id,
+                                          document_id))
+    except UpstreamError as error:
+        if error.status != 404:  # already gone at Osigu: forget it here too
+            return flow.refuse(render_indications, error)
+    current.documents = [item for item in current.documents if item["document_id"] != document_id]
+    return flow.show("indications")
