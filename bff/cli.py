@@ -15,6 +15,7 @@ import requests
 import waitress
 
 from .config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, LOCAL_DEFAULTS, demo_host_apps, origin_ok
+from .pharmacy.stock_cli import stock
 from .products_cli import products
 
 COMMAND_GROUP = "osigu_widgets.commands"
@@ -217,6 +218,7 @@ def purge(days):
                f"{deleted['callbacks']} callbacks, {deleted['webhooks']} webhooks (ownership records are kept).")
 
 main.add_command(products)
+main.add_command(stock)
 
 if __name__ == "__main__":
     main()
