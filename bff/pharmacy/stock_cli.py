@@ -1,6 +1,10 @@
 """`osigu-widgets stock import FILE.csv`: load a tenant's stock count into the BFF's database."""
 
+from pathlib import Path
+
 import click
+
+DEMO_STOCK = Path(__file__).with_name("demo_stock.csv")  # what `osigu-widgets demo` puts on the shelves
 
 
 @click.group()

@@ -12,7 +12,7 @@ from bff.db import OutboxMessage, db
 NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
 LAST_MONTH = (date.today() - timedelta(days=30)).isoformat()
 PARACETAMOL = {"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h"}
-IBUPROFEN = {"product_code": "MED-043", "quantity": 20, "posology": "1 tablet every 12 h"}
+ALBENDAZOLE = {"product_code": "MED-043", "quantity": 20, "posology": "1 tablet every 12 h"}
 
 
 def refused(response, status, code):
@@ -82,7 +82,7 @@ class TestAuth:
 class TestQueue:
     def test_the_pending_list_its_filters_sort_and_summary(self, pharmacist, queued):
         routine = queued(priority="ROUTINE", department_id="ward-3")
-        urgent = queued(PARACETAMOL, IBUPROFEN, priority="URGENT", department_id="icu")
+        urgent = queued(PARACETAMOL, ALBENDAZOLE, priority="URGENT", department_id="icu")
         stat = queued(priority="STAT", department_id="icu")
         listed = pharmacist.get("/api/dispensing/pending").json()
         assert [row["id"] for row in listed["data"]] == [routine["id"], urgent["id"], stat["id"]]  # createdAt asc
@@ -110,7 +110,7 @@ class TestQueue:
         refused(pharmacist.get("/api/dispensing/pending", params=params), 400, "INVALID_REQUEST")
 
     def test_queuing_a_code_reads_it_from_osigu_once(self, pharmacist, queued, prescribe, upstream_dispensations):
-        entry = queued(PARACETAMOL, IBUPROFEN, priority="URGENT", department_id="icu")
+        entry = queued(PARACETAMOL, ALBENDAZOLE, priority="URGENT", department_id="icu")
         assert [(m["productCode"], m["prescribedQuantity"], m["status"]) for m in entry["medicines"]] == [
             ("MED-042", 30, "PENDING"), ("MED-043", 20, "PENDING")]
         assert entry["patient"]["id"] == "pat_01HXE0000000000000000ANA01" and entry["status"] == "PENDING"
@@ -242,9 +242,9 @@ class TestDispensing:
             self, bff_app, pharmacist, queued, stock, upstream_products, callback_receiver):
         stock(("MED-042", "OLD", NEXT_YEAR, 4), ("MED-042", "NEW", (date.today() + timedelta(days=700)).isoformat(),
                                                    50), ("MED-043", "IB1", NEXT_YEAR, 5))
-        entry = queued({**PARACETAMOL, "substitution_allowed": True}, IBUPROFEN)
+        entry = queued({**PARACETAMOL, "substitution_allowed": True}, ALBENDAZOLE)
         record = started(pharmacist, entry)
-        paracetamol, ibuprofen = line(record)["id"], line(record, "MED-043")["id"]
+        paracetamol, albendazole = line(record)["id"], line(record, "MED-043")["id"]
         assert line(record)["suggestedBatches"] == [
             {"batchNumber": "OLD", "expiryDate": NEXT_YEAR, "quantity": 4, "available": 4},
             {"batchNumber": "NEW", "expiryDate": line(record)["suggestedBatches"][1]["expiryDate"], "quantity": 26,
@@ -259,15 +259,16 @@ class TestDispensing:
             {"batchNumber": "NEW", "expiryDate": line(body)["batches"][1]["expiryDate"], "quantity": 6}]
         refused(pharmacist.post(f"/api/dispensing/{entry['id']}/unavailable",
                                 json={"medicineId": paracetamol, "reason": "x"}), 400, "ALREADY_DISPENSED")
-        refused(pharmacist.post(f"/api/dispensing/{entry['id']}/unavailable", json={"medicineId": ibuprofen}), 400,
+        refused(pharmacist.post(f"/api/dispensing/{entry['id']}/unavailable", json={"medicineId": albendazole}), 400,
                 "INVALID_REQUEST")
         refused(pharmacist.post(f"/api/dispensing/{entry['id']}/unavailable",
                                 json={"medicineId": "med_nope", "reason": "x"}), 404, "NOT_FOUND")
         marked = pharmacist.post(f"/api/dispensing/{entry['id']}/unavailable", json={
-            "medicineId": ibuprofen, "reason": "Out of stock until Monday", "alternativeSuggested": "Naproxen 250 mg"})
+            "medicineId": albendazole, "reason": "Out of stock until Monday",
+            "alternativeSuggested": "Mebendazole 100 mg"})
         assert marked.status_code == 200, marked.text
-        assert marked.json() == {"medicineId": ibuprofen, "status": "UNAVAILABLE",
-                                 "reason": "Out of stock until Monday", "alternativeSuggested": "Naproxen 250 mg"}
+        assert marked.json() == {"medicineId": albendazole, "status": "UNAVAILABLE",
+                                 "reason": "Out of stock until Monday", "alternativeSuggested": "Mebendazole 100 mg"}
 
         done = pharmacist.post(f"/api/dispensing/{entry['id']}/complete", json={"patientCounseled": False})
         assert done.status_code == 200, done.text
@@ -286,7 +287,7 @@ class TestDispensing:
         assert received[0]["data"] | {"entry_id": None, "medicine_id": None} == {
             "entry_id": None, "prescription_id": None, "prescription_code": entry["prescriptionId"],
             "doctor_id": None, "medicine_id": None, "product_code": "MED-043", "reason": "Out of stock until Monday",
-            "alternative_suggested": "Naproxen 250 mg"}
+            "alternative_suggested": "Mebendazole 100 mg"}
 
     def test_a_documented_substitution_is_redeemed_as_such(self, pharmacist, queued, stock, upstream_products):
         # MED-042 paracetamol 500 mg tablet; on the shelf only MED-046, Panadol: the same INN, strength and form.
