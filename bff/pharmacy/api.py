@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy.exc import IntegrityError
 
 from .. import host_apps, sessions
 from ..bodies import parse_json
@@ -291,7 +292,11 @@ def add_code():
                                       product["prescribed_quantity"], product.get("posology"))
                    for product in read["products"]],
         actor=actor, entry_id=entry_id)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # queued by a concurrent request meanwhile: that entry is the one
+        db.session.rollback()
+        return record_json(queue.by_code(actor.tenant, read["code"])), 200
     return record_json(entry), 201
 
 

@@ -348,13 +348,15 @@ def history_page(tenant, page, limit, pharmacist_id=None, patient_id=None, start
         query = query.where(QueueEntry.created_at >= start)
     if end:
         query = query.where(QueueEntry.created_at < end)
-    entries = db.session.scalars(query.order_by(QueueEntry.created_at.desc(), QueueEntry.id)).all()
     if pharmacist_id:
-        entries = [entry for entry in entries
-                   if pharmacist_id in ((entry.assigned_to or {}).get("id"), (entry.completed_by or {}).get("id"))]
+        query = query.where(db.or_(QueueEntry.assigned_to["id"].as_string() == pharmacist_id,
+                                   QueueEntry.completed_by["id"].as_string() == pharmacist_id))
     if patient_id:
-        entries = [entry for entry in entries if entry.patient.get("id") == patient_id]
-    return entries[(page - 1) * limit: page * limit], len(entries)
+        query = query.where(QueueEntry.patient["id"].as_string() == patient_id)
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    entries = db.session.scalars(query.order_by(QueueEntry.created_at.desc(), QueueEntry.id)
+                                 .offset((page - 1) * limit).limit(limit)).all()
+    return entries, total
 
 
 def audit_trail(entry_id):
