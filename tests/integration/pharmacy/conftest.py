@@ -19,6 +19,22 @@ TENANT = "demo-hospital"  # his-a acts with the BFF's own credentials: the demo 
 DOCUMENT = Path(__file__).resolve().parents[3] / "bff" / "pharmacy" / "openapi.yaml"
 
 
+@pytest.fixture
+def database_url(request, tmp_path):
+    """The BFF's database: SQLite, unless a test parametrizes it (indirectly) with "postgres"."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite:///{tmp_path / 'bff.sqlite3'}"
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def bff_app(make_bff, database_url):
+    app = make_bff(SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        assert db.engine.dialect.name == database_url.split(":")[0].split("+")[0]
+    return app
+
+
 @pytest.fixture(scope="session")
 def pharmacy_openapi():
     return OpenAPI.from_dict(yaml.safe_load(DOCUMENT.read_text(encoding="utf-8")))

@@ -2,15 +2,7 @@
 
 import pytest
 
-from bff.db import db
-
-
-@pytest.fixture
-def bff_app(make_bff, postgres_database):
-    app = make_bff(SQLALCHEMY_DATABASE_URI=postgres_database)
-    with app.app_context():
-        assert db.engine.dialect.name == "postgresql"
-    return app
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
 def test_department_pharmacist_and_patient_filters(pharmacist, queued):

@@ -26,19 +26,6 @@ def ready_to_complete(pharmacist, queued, stock, quantity=12):
     return entry
 
 
-@pytest.fixture
-def database_url(request, tmp_path):
-    """The BFF's database: SQLite unless a test asks for postgres (indirect parametrization)."""
-    if getattr(request, "param", "sqlite") == "sqlite":
-        return f"sqlite:///{tmp_path / 'bff.sqlite3'}"
-    return request.getfixturevalue("postgres_database")
-
-
-@pytest.fixture
-def bff_app(make_bff, database_url):
-    return make_bff(SQLALCHEMY_DATABASE_URI=database_url)
-
-
 @pytest.mark.parametrize("step, database_url", [("start", "sqlite"), ("products", "sqlite"),
                                                  ("complete", "sqlite"), ("complete", "postgres")],
                          indirect=["database_url"])

@@ -12,16 +12,6 @@ NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
 TEN = {"product_code": "MED-042", "quantity": 10, "posology": "1 tablet every 8 h"}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def bff_app(request, make_bff):
-    if request.param == "sqlite":
-        return make_bff()
-    app = make_bff(SQLALCHEMY_DATABASE_URI=request.getfixturevalue("postgres_database"))
-    with app.app_context():
-        assert db.engine.dialect.name == "postgresql"
-    return app
-
-
 def at_once(*calls):
     """Run the calls in threads released together; return their answers in order."""
     barrier, answers = threading.Barrier(len(calls)), [None] * len(calls)
@@ -38,6 +28,7 @@ def at_once(*calls):
     return answers
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 @pytest.mark.parametrize("attempt", range(2))  # a race: once could pass by luck
 @pytest.mark.parametrize("batch", ["L1", None])  # the named lot, or first-expiry-first-out
 def test_two_dispenses_of_a_lots_last_units(bff_app, session_for, queued, stock, batch, attempt):
