@@ -1,11 +1,12 @@
 """Seed 002's hospital-pharmacy API under /api: camelCase JSON over queue.py, inventory.py and completion.py."""
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 from flask import Blueprint, Response, g, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 
 from .. import host_apps, sessions
@@ -23,8 +24,12 @@ OPENAPI = Path(__file__).with_name("openapi.yaml")
 SORT_FIELDS = ("createdAt", "priority", "waitingTime", "medicineCount")
 MAX_LIMIT = 100
 
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+# Text without control characters (line breaks aside): PostgreSQL refuses NUL in text and JSON alike.
+PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=PLAIN)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=PLAIN)]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
+MAX_QUERY_TEXT = 100
 
 
 class Body(BaseModel):
@@ -32,13 +37,20 @@ class Body(BaseModel):
 
 
 class DispenseItem(Body):
-    medicineId: Annotated[str, Field(min_length=1, max_length=40)]
+    medicineId: Identifier
     dispensedQuantity: Annotated[int, Field(ge=0, le=1000)]
     batchNumber: Annotated[str, Field(pattern=inventory.BATCH_NUMBER.pattern)] | None = None
     expiryDate: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
     substituted: bool = False
     substituteNote: Text | None = None
     productCode: Annotated[str, Field(pattern=inventory.PRODUCT_CODE.pattern)] | None = None  # the substitute
+
+    @field_validator("expiryDate")
+    @classmethod
+    def _real_date(cls, value):
+        if value is not None:
+            date.fromisoformat(value)  # a ValueError names the field
+        return value
 
     @model_validator(mode="after")
     def _documented_substitution(self):
@@ -54,12 +66,12 @@ class Dispense(Body):
 
 
 class Complete(Body):
-    notes: Annotated[str, Field(max_length=2000)] | None = None
+    notes: Annotated[str, Field(max_length=2000, pattern=PLAIN)] | None = None
     patientCounseled: bool | None = None
 
 
 class Unavailable(Body):
-    medicineId: Annotated[str, Field(min_length=1, max_length=40)]
+    medicineId: Identifier
     reason: Text
     alternativeSuggested: Text | None = None
 
@@ -73,10 +85,10 @@ class Collect(Body):
 
 
 class NewEntry(Body):
-    code: Annotated[str, Field(min_length=1, max_length=30)]
+    code: Annotated[str, Field(pattern=r"^(RX|AUT|rx|aut)-[A-Za-z0-9-]{1,26}$")]
     priority: Literal[PRIORITIES] | None = None
-    departmentId: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    departmentName: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    departmentId: Identifier | None = None
+    departmentName: Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN)] | None = None
 
 
 @bp.errorhandler(queue.QueueError)
@@ -164,6 +176,14 @@ def _int_arg(name, default):
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
         raise _bad_query(name, "a whole number from 1")
     return int(raw)
+
+
+def _text_arg(name):
+    """A free-text filter: short, and without control characters (PostgreSQL refuses NUL)."""
+    value = request.args.get(name)
+    if value is not None and (len(value) > MAX_QUERY_TEXT or not re.fullmatch(PLAIN, value)):
+        raise _bad_query(name, f"at most {MAX_QUERY_TEXT} characters, without control characters")
+    return value
 
 
 def _choice(name, choices, default=None):
@@ -261,7 +281,7 @@ def pending():
     now = utcnow()
     entries, total, summary = queue.pending_page(
         actor.tenant, page, limit, priority=_choice("priority", PRIORITIES),
-        department_id=request.args.get("departmentId"), sort_by=_choice("sortBy", SORT_FIELDS, "createdAt"),
+        department_id=_text_arg("departmentId"), sort_by=_choice("sortBy", SORT_FIELDS, "createdAt"),
         sort_order=_choice("sortOrder", ("asc", "desc"), "asc"))
     return {"data": [row_json(entry, now) for entry in entries], "pagination": pagination(page, limit, total),
             "summary": summary}
@@ -306,8 +326,8 @@ def history():
     actor = require("READ")
     page, limit = paging()
     entries, total = queue.history_page(
-        actor.tenant, page, limit, pharmacist_id=request.args.get("pharmacistId"),
-        patient_id=request.args.get("patientId"), start=_moment("startDate"), end=_moment("endDate", end=True),
+        actor.tenant, page, limit, pharmacist_id=_text_arg("pharmacistId"),
+        patient_id=_text_arg("patientId"), start=_moment("startDate"), end=_moment("endDate", end=True),
         status=_choice("status", STATUSES))
     now = utcnow()
     return {"data": [row_json(entry, now) for entry in entries], "pagination": pagination(page, limit, total)}
@@ -379,10 +399,16 @@ def stock():
     """The tenant's lots, by product then expiry."""
     actor = require("READ")
     page, limit = paging()
-    product_code = request.args.get("productCode")
+    product_code = _text_arg("productCode")
     lots, total = inventory.page(actor.tenant, page, limit, product_code and product_code.upper())
     today = date.today()
     return {"data": [inventory.lot_json(lot, today) for lot in lots], "pagination": pagination(page, limit, total)}
+
+
+@bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(_unknown):
+    """Anything else under /api is NOT_FOUND, in this API's error shape."""
+    raise queue.QueueError(404, "NOT_FOUND", "No such route in the hospital-pharmacy API.")
 
 
 @bp.get("/openapi.yaml")

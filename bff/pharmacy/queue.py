@@ -7,6 +7,7 @@ it reads, so two pharmacists starting the same entry at once find one winner and
 """
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ TRANSITIONS = {
 ITEM_PENDING, ITEM_PARTIAL, ITEM_DISPENSED, ITEM_UNAVAILABLE = "PENDING", "PARTIALLY_DISPENSED", "DISPENSED", \
     "UNAVAILABLE"
 UNAVAILABLE_CALLBACK = "widget.dispensing.medicine_unavailable"
+ENTRY_REF = re.compile(r"[A-Za-z0-9_-]{1,40}")
 PRIORITY_RANK = {"STAT": 0, "URGENT": 1, "ROUTINE": 2}
 
 
@@ -115,6 +117,8 @@ def by_code(tenant, code):
 
 def find(tenant, entry_id):
     """The tenant's entry by its id (or, as a convenience, by its display prescriptionId), or NOT_FOUND."""
+    if not ENTRY_REF.fullmatch(entry_id):  # no id or code looks otherwise: not worth a query
+        raise QueueError(404, "NOT_FOUND", "No prescription with this id in your pharmacy's queue.")
     entry = db.session.get(QueueEntry, entry_id)
     if entry is None or entry.tenant != tenant:
         entry = by_code(tenant, entry_id)
