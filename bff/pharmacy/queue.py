@@ -152,7 +152,7 @@ def start(actor, entry_id):
 
 def dispense(actor, entry_id, items):
     """Record units handed over (cumulative per medicine, partial allowed), taking them off the shelves."""
-    entry = _held(actor, entry_id)
+    entry = _changeable(actor, entry_id)
     medicines = [dict(medicine) for medicine in entry.medicines]
     by_id = {medicine["id"]: medicine for medicine in medicines}
     try:
@@ -211,7 +211,7 @@ def _dispense_one(actor, entry, by_id, item):
 
 def mark_unavailable(actor, entry_id, medicine_id, reason, alternative):
     """Record a medicine as out of stock (with an alternative, if any) and tell the prescriber's host app."""
-    entry = _held(actor, entry_id)
+    entry = _changeable(actor, entry_id)
     medicines = [dict(medicine) for medicine in entry.medicines]
     medicine = next((item for item in medicines if item["id"] == medicine_id), None)
     if medicine is None:
@@ -370,6 +370,22 @@ def audit_trail(entry_id):
 def waiting_minutes(entry, now=None):
     """Whole minutes the entry has waited in the queue (since it was queued, or returned to it)."""
     return max(0, int(((now or utcnow()) - aware(entry.queued_at)).total_seconds() // 60))
+
+
+def _changeable(actor, entry_id):
+    """_held, while no completion is under way: what Osigu is redeeming must not change under it."""
+    entry = _held(actor, entry_id)
+    if entry.completion is not None:
+        raise _rollback(QueueError(400, "INVALID_STATUS", "Completion was asked: Osigu is redeeming what was "
+                                   "dispensed. Complete again to finish it.", {"status": entry.status}))
+    return entry
+
+
+def withdraw_completion(entry_id):
+    """Forget a completion Osigu refused for good, so that it is not resumed and the lines may be changed."""
+    db.session.execute(db.update(QueueEntry).where(QueueEntry.id == entry_id, QueueEntry.status == DISPENSING)
+                       .values(completion=None, version=QueueEntry.version + 1))
+    db.session.commit()
 
 
 def _held(actor, entry_id):
