@@ -6,7 +6,6 @@ write lock on SQLite, taken before anything is read), then checks the transition
 it reads, so two pharmacists starting the same entry at once find one winner and one ALREADY_STARTED.
 """
 
-import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,8 +17,6 @@ from .. import host_apps, outbox
 from ..db import aware, db, utcnow
 from . import inventory
 from .models import CANCELLED, COLLECTED, DISPENSED, DISPENSING, PENDING, AuditEvent, QueueEntry
-
-log = logging.getLogger(__name__)
 
 # Seed 002's status transitions, and what triggers each.
 TRANSITIONS = {
