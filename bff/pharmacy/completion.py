@@ -46,14 +46,16 @@ def resume(app):
 
 def _redeem_and_finish(entry):
     lines = handed_over(entry)
+    outcome = {"dispensation_id": None, "code": entry.code, "code_type": entry.code_type, "status": "DISPENSED",
+               "claim_id": None, "completed_at": None, "lines": []}  # nothing handed over: nothing to redeem
     if lines:
         try:
-            _redeem(entry, lines)
+            outcome = redemptions.outcome(_redeem(entry, lines))
         except queue.QueueError as error:
             if error.code in FINAL_REFUSALS:
                 _abandon(entry)
             raise
-    return queue.finish_completion(entry.id)
+    return queue.finish_completion(entry.id, outcome)
 
 
 def _abandon(entry):
@@ -113,6 +115,7 @@ def _redeem(entry, lines):
                                "Osigu redeems this code; verify, then complete again.", {
                                    "dispensationId": redemption.dispensation_id,
                                    "methods": (redemption.verification or {}).get("methods", [])})
+    return redemption
 
 
 def _refusal(error):

@@ -30,6 +30,7 @@ TRANSITIONS = {
 ITEM_PENDING, ITEM_PARTIAL, ITEM_DISPENSED, ITEM_UNAVAILABLE = "PENDING", "PARTIALLY_DISPENSED", "DISPENSED", \
     "UNAVAILABLE"
 UNAVAILABLE_CALLBACK = "widget.dispensing.medicine_unavailable"
+COMPLETED_CALLBACK = "widget.dispensing.completed"
 ENTRY_REF = re.compile(r"[A-Za-z0-9_-]{1,40}")
 PRIORITY_RANK = {"STAT": 0, "URGENT": 1, "ROUTINE": 2}
 
@@ -266,8 +267,12 @@ def request_completion(actor, entry_id, notes, counseled):
     return entry
 
 
-def finish_completion(entry_id):
-    """DISPENSING → DISPENSED once Osigu redeemed the code (or nothing had to be); idempotent."""
+def finish_completion(entry_id, outcome):
+    """DISPENSING → DISPENSED once Osigu redeemed the code (or nothing had to be); idempotent.
+
+    The host app that queued the prescription hears `widget.dispensing.completed` with the dispensing
+    outcome (DESIGN.md's, plus the entry's id), in the same transaction.
+    """
     db.session.execute(db.update(QueueEntry).where(QueueEntry.id == entry_id).values(version=QueueEntry.version + 1))
     entry = db.session.get(QueueEntry, entry_id, populate_existing=True)
     if entry.status != DISPENSING:
@@ -278,6 +283,11 @@ def finish_completion(entry_id):
     entry.completed_by, entry.completed_at = completion["user"], utcnow()
     actor = Actor(completion["user"], completion["hostAppId"], entry.tenant)
     _move(entry, DISPENSED, "completed", actor)
+    host_app = host_apps.by_id(entry.host_app_id)
+    if host_app is not None and host_app.callback_url:
+        outbox.enqueue(host_app.id, COMPLETED_CALLBACK, outcome | {
+            "completed_at": outcome["completed_at"] or entry.completed_at.isoformat().replace("+00:00", "Z"),
+            "entry_id": entry.id, "user_id": completion["user"]["id"]}, key=entry.id)
     db.session.commit()
     return entry
 

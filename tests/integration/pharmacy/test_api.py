@@ -279,9 +279,15 @@ class TestDispensing:
         assert [(lot["batchNumber"], lot["quantity"]) for lot in inventory] == [("OLD", 0), ("NEW", 44), ("IB1", 5)]
 
         with bff_app.app_context():  # the prescriber's host app is told, through its callback
-            assert outbox.deliver_due(0.05) >= 1
+            assert outbox.deliver_due(0.05) == 2
             assert db.session.scalars(db.select(OutboxMessage.status).where(
                 OutboxMessage.event_type == "widget.dispensing.medicine_unavailable")).all() == ["DELIVERED"]
+        completed = [payload["data"] for _, payload in list(callback_receiver.received.queue)
+                     if payload["type"] == "widget.dispensing.completed"]
+        assert completed[0]["lines"] == [{"product_code": "MED-042", "quantity": 10, "lot": "OLD",
+                                          "expiry": NEXT_YEAR}]
+        assert (completed[0]["entry_id"], completed[0]["status"], completed[0]["user_id"]) == (
+            entry["id"], "DISPENSED", "ph-1")
         received = [payload for _, payload in list(callback_receiver.received.queue)
                     if payload["type"] == "widget.dispensing.medicine_unavailable"]
         assert received[0]["data"] | {"entry_id": None, "medicine_id": None} == {
