@@ -189,6 +189,8 @@ def _text_arg(name):
 
 def _choice(name, choices, default=None):
     value = request.args.get(name, default)
+    if value is not None and value not in choices:  # a case the caller did not mean: URGENT for urgent
+        value = next((choice for choice in choices if choice.lower() == value.lower()), value)
     if value is not None and value not in choices:
         raise _bad_query(name, f"one of {', '.join(choices)}")
     return value

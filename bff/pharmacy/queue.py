@@ -339,9 +339,11 @@ def pending_page(tenant, page, limit, priority=None, department_id=None, sort_by
     entries = db.session.scalars(query).all()  # a ward's queue is short: sorted and counted here
     now = utcnow()
     keys = {"createdAt": lambda entry: aware(entry.created_at),
-            "priority": lambda entry: (-PRIORITY_RANK[entry.priority], aware(entry.created_at)),
+            "priority": lambda entry: -PRIORITY_RANK[entry.priority],
             "waitingTime": lambda entry: waiting_minutes(entry, now),
             "medicineCount": lambda entry: len(entry.medicines)}
+    # Oldest first among equals, whichever way the field is sorted (Python's sort is stable, reversed too).
+    entries.sort(key=keys["createdAt"])
     entries.sort(key=keys[sort_by], reverse=sort_order == "desc")
     waits = [waiting_minutes(entry, now) for entry in entries]
     summary = {"totalPending": len(entries),
