@@ -131,6 +131,7 @@ def dispensation_json(dispensation):
         "void_reason": dispensation.void_reason,
         "expires_at": isoformat(aware(dispensation.updated_at) + timeout) if is_open else None,
         "claim_id": claims.claim_id_for(dispensation),
+        "substitution_policy": substitution_policy(dispensation),
     }
 
 
@@ -225,11 +226,16 @@ def get(dispensation_id):
     return dispensation_json(dispensation)
 
 
-def _substitutable(dispensation, substitute, prescribed):
-    """Apply the substitution rule: the sponsor's policy for authorizations, generic substitution otherwise."""
-    policy = "SAME_INN_OTHER_BRAND"
+def substitution_policy(dispensation):
+    """The substitution rule: the sponsor's policy for authorizations, generic substitution otherwise."""
     if dispensation.authorization:
-        policy = dispensation.authorization.sponsor.config["substitution_policy"]
+        return dispensation.authorization.sponsor.config["substitution_policy"]
+    return "SAME_INN_OTHER_BRAND"
+
+
+def _substitutable(dispensation, substitute, prescribed):
+    """Tell whether substitute may replace prescribed under the dispensation's rule."""
+    policy = substitution_policy(dispensation)
     if policy == "SAME_ACTIVE_INGREDIENT_OTHER_PRESENTATION":
         return substitute.has_same_active_ingredient(prescribed)
     return substitute.is_equivalent_to(prescribed)

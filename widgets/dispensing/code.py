@@ -89,16 +89,15 @@ def open_code(current, code):
 
 
 def substitution_policy(opened):
-    """The rule for equivalents: the sponsor's for an authorization, same INN/strength/form for a prescription.
+    """The rule for equivalents, as Osigu states it on the dispensation (the sponsor's for an authorization).
 
-    A sponsor whose rule cannot be read gets none offered: Osigu would refuse what the widget cannot justify.
+    A prescription's is generic substitution, known without asking; a rule that cannot be read offers
+    none: Osigu would refuse what the widget cannot justify.
     """
     if opened.code_type != "AUTHORIZATION":
         return "SAME_INN_OTHER_BRAND"
     try:
         dispensation = upstream().get_json(path("/dispensing/v1/dispensations/{}", opened.dispensation_id))
-        sponsor = (dispensation.get("beneficiary") or {}).get("sponsor_slug")
-        configuration = upstream().get_json(path("/arc/v1/sponsors/{}/configuration", sponsor or "-"))
     except UpstreamError:
         return "NONE"
-    return configuration.get("substitution_policy") or "NONE"
+    return dispensation.get("substitution_policy") or "NONE"

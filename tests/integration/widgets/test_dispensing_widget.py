@@ -21,10 +21,13 @@ GS = "\x1d"
 
 @pytest.fixture
 def host_apps(host_apps):
-    """The widget tests' host apps, and his-cb, which wants callbacks (owed in the outbox; nothing listens)."""
+    """The widget tests' host apps, his-cb, which wants callbacks (owed in the outbox; nothing listens), and
+    pharmacy-p, a pharmacy chain's PMS acting as farmacia-demo, whose Osigu client holds no ARC scope."""
     return [*host_apps, {"id": "his-cb", "api_key": "his-cb-api-key-0123456789", "origins": [ORIGIN],
                          "callback_url": "http://127.0.0.1:9/callbacks",
-                         "callback_secret": "whsec_aGlzLWNiLWNhbGxiYWNrLXNlY3JldC0xMjM0NTY3ODkw"}]
+                         "callback_secret": "whsec_aGlzLWNiLWNhbGxiYWNrLXNlY3JldC0xMjM0NTY3ODkw"},
+            {"id": "pharmacy-p", "api_key": "pharmacy-p-api-key-0123456789", "origins": [ORIGIN],
+             "osigu_client_id": "demo-pharmacy", "osigu_client_secret": "demo-pharmacy-secret"}]
 
 
 @pytest.fixture
@@ -219,6 +222,12 @@ class TestProducts:
             accepted = w.post("/complete", data=products_form(products) | {"product_code-0": swapped})
             assert step_of(accepted) == "verify"  # both sponsors verify the beneficiary at the counter
             assert dispensed_lines(code) == [(swapped, 21)]
+
+    def test_a_pharmacy_that_cannot_read_sponsors_is_offered_what_the_dispensation_says_its_sponsor_allows(
+            self, widget, authorization_code):
+        products = dispense(widget, authorization_code("seguros-andinos"), host_app="pharmacy-p").get("/resume")
+        choices = options(products)
+        assert choices[0] == "MED-001" and "MED-002" in choices and "MED-357" not in choices
 
     def test_an_equivalent_osigu_no_longer_accepts_is_refused_in_place(self, widget, prescribe, hospital):
         w = dispense(widget, prescribe())
