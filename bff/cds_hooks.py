@@ -282,7 +282,8 @@ def _preauth_card(answer, covered, sponsor, diagnoses):
     if answer["sign_off"]:
         notes.append("The beneficiary signs off by " + " or ".join(answer["sign_off"]) + ".")
     context = _preauth_context(answer, diagnoses)
-    return _card(summary, "warning" if waiting else "info", sponsor, detail="\n\n".join(notes) or None,
+    details = {"detail": "\n\n".join(notes)} if notes else {}
+    return _card(summary, "warning" if waiting else "info", sponsor, **details,
                  links=[{"label": "Request the pre-authorization", "type": "smart",
                          "url": f"{request.url_root}smart/preauth/launch",  # DESIGN.md's SMART launch
                          "appContext": json.dumps(context)}])

@@ -119,6 +119,7 @@ def test_a_reviewed_category_needs_a_pre_authorization(call_hook, sponsor_rules)
 def test_a_covered_order_alone_gets_an_info_link(call_hook):
     [card] = call_hook(SIGN, hook_body("LAB-001")).json()["cards"]
     assert card["indicator"] == "info" and card["links"][0]["type"] == "smart"
+    assert "detail" not in card  # nothing to do beforehand (CDS Hooks: an absent detail, never null)
 
 
 def test_an_excluded_product_with_a_covered_equivalent_is_offered_it(call_hook, sponsor_rules):
