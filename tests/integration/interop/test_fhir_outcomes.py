@@ -144,3 +144,12 @@ def test_the_osigu_outcome_carries_the_coverage_assertion_back(widget):
     fill_in_ana_at_seguros_andinos(w, products=(("LAB-001", 1),))
     outcome = success_of(w.post("/complete"))
     assert outcome["coverage_assertion_id"] == "cov_01ABC" and outcome["status"] == "APPROVED"
+
+
+def test_without_fhir_references_the_claim_response_names_the_sponsors_beneficiary(widget):
+    w = widget(host_app="ehr-a", widget="preauth", locale="en")
+    fill_in_ana_at_seguros_andinos(w, products=(("LAB-001", 1),))
+    [response] = resources(success_of(w.post("/complete")), "ClaimResponse")
+    assert response["patient"] == {"type": "Patient", "identifier": {"system": f"{OSIGU}/beneficiary-id",
+                                                                     "value": "ben_SA0001"}}
+    assert "extension" not in response and review_action(response) == "A1"
