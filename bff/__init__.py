@@ -6,6 +6,7 @@ from flask import Flask
 
 from . import config as settings
 from . import outbox, pharmacy, preauth_decisions, redemption, retention
+from .cds_hooks import bp as cds_hooks_bp
 from .db import db, init_db
 from .errors import register_error_handlers
 from .health import bp as health_bp
@@ -59,7 +60,7 @@ def create_app(test_config=None):
     init_request_logging(app)
     init_rate_limits(app, sessions_bp, proxy_bp)
     init_proxies(app)
-    for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp):
+    for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp, cds_hooks_bp):
         app.register_blueprint(blueprint)
     # Imported here, as Flask's tutorial does: the widgets build on the bff modules above.
     from widgets import init_widgets

@@ -23,6 +23,7 @@ DEMO_CALLBACK_SECRET = "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE="
 # The example host app's API key per prescription market (examples/his picks one by the market chosen).
 DEMO_API_KEYS = {"v1": "demo-his-api-key", "v1.1": "demo-his-eu-api-key", "v2": "demo-his-es-api-key"}
 MIN_SECRET_KEY_CHARS = 32
+OUTCOME_FORMATS = ("osigu", "fhir")
 MIN_WEBHOOK_SECRET_BYTES = 24  # Standard Webhooks: secrets of 24 to 64 random bytes
 
 
@@ -68,6 +69,8 @@ class HostApp:
     national_repository_id: str | None = None
     signing_key_file: str | None = None
     admin: bool = False  # may make provider-wide calls through the proxy and reach every object
+    outcome_format: str = "osigu"  # "fhir": success data and callbacks carry FHIR R4 Bundles (bff/fhir_outcomes.py)
+    cds_issuers: tuple[tuple[str, str], ...] = ()  # (the EHR's JWT iss, its JWKS URL) for CDS Hooks calls
 
 
 def origin_ok(origin):
@@ -148,7 +151,7 @@ def parse_host_apps(raw, local=True):
             raise ConfigError(f"{where} needs an 'id' and an 'api_key'.")
         unknown = set(item) - {"id", "api_key", "origins", "callback_url", "callback_secret",
                                "osigu_client_id", "osigu_client_secret", "prescription_version",
-                               "national_repository_id", "signing_key_file", "admin"}
+                               "national_repository_id", "signing_key_file", "admin", "outcome_format", "cds"}
         if unknown:
             raise ConfigError(f"{where} has unknown fields: {', '.join(sorted(unknown))}.")
         origins = item.get("origins")
@@ -178,17 +181,37 @@ def parse_host_apps(raw, local=True):
             raise ConfigError(f"{where}.admin must be true or false.")
         if item.get("prescription_version", "v1") not in PRESCRIPTION_VERSIONS:
             raise ConfigError(f"{where}.prescription_version must be one of {', '.join(PRESCRIPTION_VERSIONS)}.")
+        if item.get("outcome_format", "osigu") not in OUTCOME_FORMATS:
+            raise ConfigError(f"{where}.outcome_format must be one of {', '.join(OUTCOME_FORMATS)}.")
+        issuers = _cds_issuers(item.get("cds"), where, local)
         apps.append(HostApp(
             id=item["id"], api_key=item["api_key"], origins=tuple(origins),
             callback_url=item.get("callback_url"), callback_secret=item.get("callback_secret"),
             osigu_client_id=item.get("osigu_client_id"), osigu_client_secret=item.get("osigu_client_secret"),
             prescription_version=item.get("prescription_version", "v1"),
             national_repository_id=item.get("national_repository_id"), signing_key_file=item.get("signing_key_file"),
-            admin=item.get("admin", False),
+            admin=item.get("admin", False), outcome_format=item.get("outcome_format", "osigu"), cds_issuers=issuers,
         ))
     if len({app.id for app in apps}) != len(apps):
         raise ConfigError("BFF_HOST_APPS has two host apps with the same id.")
+    issuers = [iss for app in apps for iss, _ in app.cds_issuers]
+    if len(set(issuers)) != len(issuers):
+        raise ConfigError("BFF_HOST_APPS: a CDS Hooks issuer belongs to one host app only (its calls are that app's).")
     return tuple(apps)
+
+
+def _cds_issuers(cds, where, local):
+    """Read a host app's `"cds": {"issuers": {iss: jwks_url}}`: the EHRs whose CDS Hooks calls it answers."""
+    if cds is None:
+        return ()
+    issuers = cds.get("issuers") if isinstance(cds, dict) and set(cds) == {"issuers"} else None
+    if not isinstance(issuers, dict) or not issuers:
+        raise ConfigError(f"{where}.cds must be {{\"issuers\": {{\"<the EHR's JWT iss>\": \"<its JWKS URL>\"}}}}.")
+    for iss, jwks_url in issuers.items():
+        if not iss or not isinstance(jwks_url, str) or not jwks_url.startswith("https://" if not local else "http"):
+            raise ConfigError(f"{where}.cds.issuers[{iss!r}] must be the URL of the EHR's JWKS"
+                              f"{'' if local else ' (https outside OSIGU_ENV=local)'}.")
+    return tuple(sorted(issuers.items()))
 
 
 def _seconds(environ, name, default):

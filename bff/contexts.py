@@ -33,6 +33,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+class FhirReferences(Strict):
+    """The host's own FHIR resources the outcome refers to, when it reports as FHIR (outcome_format "fhir")."""
+
+    patient: str | None = Field(default=None, pattern=r"^Patient/[A-Za-z0-9.-]{1,64}$")
+    encounter: str | None = Field(default=None, pattern=r"^Encounter/[A-Za-z0-9.-]{1,64}$")
+
+
 class Patient(Strict):
     """The host's patient: by Osigu's patient_id, or by identity document."""
 
@@ -74,12 +81,14 @@ class PrescriptionContext(Strict):
     diagnoses: list[Icd10Code] = Field(default_factory=list, max_length=MAX_DIAGNOSES)
     medications: list[Medication] = Field(default_factory=list, max_length=MAX_LINES)
     repeat_of: UpstreamId | None = None
+    fhir: FhirReferences | None = None
 
 
 class DispensingContext(Strict):
     code: str | None = Field(default=None, pattern=r"^(RX|AUT)-[0-9]{4}-[0-9]{6,8}$")
     mode: Literal["queue"] | None = None
     department_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    fhir: FhirReferences | None = None
 
 
 class Product(Strict):
@@ -94,6 +103,8 @@ class PreauthContext(Strict):
     products: list[Product] = Field(default_factory=list, max_length=MAX_LINES)
     diagnoses: list[Icd10Code] = Field(default_factory=list, max_length=MAX_DIAGNOSES)
     preauthorization_id: UpstreamId | None = None  # a request this host user started in an earlier session
+    coverage_assertion_id: UpstreamId | None = None  # the CDS Hooks coverage answer this request follows
+    fhir: FhirReferences | None = None
 
 
 class _Prescription(Strict):

@@ -6,6 +6,7 @@ shut down when the deadline passes. Outside `local` the address actually connect
 whatever DNS said when the configuration was checked (DNS rebinding).
 """
 
+import json
 import socket
 import threading
 
@@ -134,6 +135,23 @@ def post(session, url, body, headers, deadline_seconds, public_only):
         raise DeliveryError(f"callback answered {response.status_code}; redirects are never followed")
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"callback answered {response.status_code}")
+
+
+def get_json(session, url, deadline_seconds, public_only, max_bytes=MAX_REPLY_BYTES):
+    """GET a small JSON document from a host-supplied URL (an EHR's JWKS) under the same guards as a callback."""
+    with _Attempt(deadline_seconds, public_only) as attempt:
+        try:
+            with session.get(url, allow_redirects=False, stream=True,
+                             timeout=(CONNECT_TIMEOUT, deadline_seconds)) as response:
+                body = response.raw.read(max_bytes + 1, decode_content=True)
+        except requests.RequestException as error:
+            raise DeliveryError("no complete answer in time" if attempt.expired else type(error).__name__) from None
+    if response.status_code != 200 or len(body) > max_bytes:
+        raise DeliveryError(f"{url} answered {response.status_code} ({len(body)} bytes)")
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise DeliveryError(f"{url} did not answer JSON") from None
 
 
 def _read_reply(response):

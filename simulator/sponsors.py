@@ -82,6 +82,9 @@ def configuration(sponsor_slug):
             "max_bytes": current_app.config["SUPPORT_DOCUMENT_MAX_BYTES"],
         },
         "verification": config["verification"],
+        # What the sponsor pends for a reviewer, and the products it never covers (coverage at order time reads them).
+        "review_categories": config["review_categories"],
+        "excluded_products": config["excluded_products"],
         "substitution_policy": config["substitution_policy"],
         "authorization_grouping": config["authorization_grouping"],
         "authorization_validity_days": current_app.config["AUTHORIZATION_VALIDITY_DAYS"],

@@ -1,10 +1,11 @@
 """How a widget tells its host page and its host app's back end what happened: events, callback, binding."""
 
 import json
+from importlib import import_module
 
 from flask import g
 
-from bff import outbox, ownership
+from bff import fhir_outcomes, outbox, ownership
 from bff.db import db
 
 from .session import host_app
@@ -31,7 +32,7 @@ def succeed(render, outcome, *, kind, upstream_id, callback, key=None):
     key names the callback when one object can have several outcomes (a request sent again after a rejection).
     """
     ownership.bind(kind, upstream_id)
-    call_back(callback, outcome, key=key or upstream_id)  # the server-side twin of the success message
+    call_back(callback, for_host(outcome), key=key or upstream_id)  # the server-side twin of the success message
     db.session.commit()
     return succeeded(render(), outcome)
 
@@ -39,12 +40,27 @@ def succeed(render, outcome, *, kind, upstream_id, callback, key=None):
 def call_back(event, data, key):
     """Owe the host app's back end a signed callback, if it registered one; the caller commits it with its change."""
     if host_app().callback_url:
+        if data.get("resourceType") == "Bundle":  # a Bundle takes no foreign field: the user goes beside it
+            data = {"bundle": data}
         outbox.enqueue(host_app().id, event, data | {"user_id": g.widget_session.user["id"]}, key=key)
 
 
 def succeeded(response, outcome):
     """Tell the host page the outcome (again, after a replay: it dedupes on the outcome's identifiers)."""
-    return announce(response, "osigu:success", {"outcome": outcome})
+    return announce(response, "osigu:success", {"outcome": for_host(outcome)})
+
+
+def for_host(outcome):
+    """The outcome as the host app takes it: Osigu's shape, or a FHIR R4 Bundle (outcome_format "fhir");
+    with the coverage assertion the session was opened for, if any (CDS Hooks)."""
+    context = g.widget_session.context
+    if context.get("coverage_assertion_id") and "preauthorization_id" in outcome:
+        outcome = outcome | {"coverage_assertion_id": context["coverage_assertion_id"]}
+    if host_app().outcome_format != "fhir":
+        return outcome
+    widget = g.widget_session.widget
+    draft = import_module(f"widgets.{widget}.draft").flow.existing()  # what the outcome was made from
+    return fhir_outcomes.bundle(widget, outcome, draft, context)
 
 
 def exited(response, reason, step):
