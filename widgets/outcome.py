@@ -1,7 +1,6 @@
 """How a widget tells its host page and its host app's back end what happened: events, callback, binding."""
 
 import json
-from importlib import import_module
 
 from flask import g
 
@@ -25,16 +24,16 @@ def announce(response, event, detail):
     return response
 
 
-def succeed(render, outcome, *, kind, upstream_id, callback, key=None):
-    """Record what the widget made once: bound to the session, the callback queued, committed before anything
-    else calls upstream; then render the result and tell the host page (success).
+def succeed(render, draft, *, kind, upstream_id, callback, key=None):
+    """Record what the widget made once (draft.outcome): bound to the session, the callback queued, committed
+    before anything else calls upstream; then render the result and tell the host page (success).
 
     key names the callback when one object can have several outcomes (a request sent again after a rejection).
     """
     ownership.bind(kind, upstream_id)
-    call_back(callback, for_host(outcome), key=key or upstream_id)  # the server-side twin of the success message
+    call_back(callback, for_host(draft), key=key or upstream_id)  # the server-side twin of the success message
     db.session.commit()
-    return succeeded(render(), outcome)
+    return succeeded(render(), draft)
 
 
 def call_back(event, data, key):
@@ -45,22 +44,20 @@ def call_back(event, data, key):
         outbox.enqueue(host_app().id, event, data | {"user_id": g.widget_session.user["id"]}, key=key)
 
 
-def succeeded(response, outcome):
-    """Tell the host page the outcome (again, after a replay: it dedupes on the outcome's identifiers)."""
-    return announce(response, "osigu:success", {"outcome": for_host(outcome)})
+def succeeded(response, draft):
+    """Tell the host page the draft's outcome (again, after a replay: it dedupes on the outcome's identifiers)."""
+    return announce(response, "osigu:success", {"outcome": for_host(draft)})
 
 
-def for_host(outcome):
-    """The outcome as the host app takes it: Osigu's shape, or a FHIR R4 Bundle (outcome_format "fhir");
-    with the coverage assertion the session was opened for, if any (CDS Hooks)."""
-    context = g.widget_session.context
+def for_host(draft):
+    """The draft's outcome as the host app takes it: Osigu's shape, or a FHIR R4 Bundle (outcome_format "fhir")
+    built from the draft; with the coverage assertion the session was opened for, if any (CDS Hooks)."""
+    outcome, context = draft.outcome, g.widget_session.context
     if context.get("coverage_assertion_id") and "preauthorization_id" in outcome:
         outcome = outcome | {"coverage_assertion_id": context["coverage_assertion_id"]}
     if host_app().outcome_format != "fhir":
         return outcome
-    widget = g.widget_session.widget
-    draft = import_module(f"widgets.{widget}.draft").flow.existing()  # what the outcome was made from
-    return fhir_outcomes.bundle(widget, outcome, draft, context)
+    return fhir_outcomes.bundle(g.widget_session.widget, outcome, draft, context)
 
 
 def exited(response, reason, step):

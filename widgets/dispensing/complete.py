@@ -48,7 +48,7 @@ def complete():
     """Hand over what the form says and complete once: a double click, a retry or a second tab dispense once."""
     current = flow.draft()
     if current.outcome:
-        return succeeded(render_done(), current.outcome)
+        return succeeded(render_done(), current)
     found = current_redemption()
     if found is not None and found.status == redemptions.DISPENSED:
         return finish(found)  # completed by another tab, or after a lost answer
@@ -70,7 +70,7 @@ def finish(found):
     """Record the outcome once, tell the host page and its back end, and show the receipt."""
     current = flow.draft()
     current.outcome = redemptions.outcome(found)
-    return succeed(render_done, current.outcome, kind="dispensation", upstream_id=found.dispensation_id,
+    return succeed(render_done, current, kind="dispensation", upstream_id=found.dispensation_id,
                    callback="widget.dispensing.completed")
 
 

@@ -98,7 +98,7 @@ def complete():
     """Send the request once (a double click or a retry replays the first answer), then show the decision."""
     current = flow.draft()
     if current.outcome:
-        return succeeded(render_done(), current.outcome)
+        return succeeded(render_done(), current)
     if first_unfinished(current) not in ("review", "verify"):
         return flow.show("review")
     body = {"preauthorization_id": current.preauthorization_id, "attempt": current.attempt,
@@ -139,7 +139,7 @@ def _completed(current, preauthorization):
         return flow.show("review")
     current.upstream_status, current.outcome = COMPLETED, outcome_of(preauthorization)
     current.step = "done"
-    return succeed(render_done, current.outcome, kind="preauthorization", upstream_id=current.preauthorization_id,
+    return succeed(render_done, current, kind="preauthorization", upstream_id=current.preauthorization_id,
                    callback="widget.preauth.completed", key=f"{current.preauthorization_id}-{current.attempt}")
 
 

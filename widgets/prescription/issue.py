@@ -65,7 +65,7 @@ def issue():
     """Issue the prescription once: a double click or a retry replays the first answer, never a second one."""
     current = flow.draft()
     if current.outcome:
-        return succeeded(render_done(), current.outcome)
+        return succeeded(render_done(), current)
     if first_unfinished(current) != "review":
         return flow.show("review")
     body = prescription_body(current)
@@ -78,7 +78,7 @@ def issue():
     # With a priority/department context it joins the hospital pharmacy's queue, committed with the outcome.
     pharmacy_queue.join_issued(g.widget_session, created, current.patient, [
         line | {"dosage": posology.describe(line)} for line in current.lines])
-    return succeed(render_done, current.outcome, kind="prescription", upstream_id=created["prescription_id"],
+    return succeed(render_done, current, kind="prescription", upstream_id=created["prescription_id"],
                    callback="widget.prescription.issued")
 
 
