@@ -297,6 +297,11 @@
     document.querySelectorAll("[data-osigu-biometric-host]").forEach(function (button) { button.hidden = false; });
   });
 
+  // A receipt's print button (data-osigu-print): no inline script under the page's CSP.
+  body.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-osigu-print]")) window.print();
+  });
+
   new ResizeObserver(reportHeight).observe(document.documentElement);
   post("hello", {});
 })();

@@ -27,6 +27,7 @@ def register_start(app, widget, endpoint):
 
 def init_widgets(app):
     """Register the shell and the widget packages."""
+    from .dispensing import init_dispensing
     from .prescription import init_prescription
 
     app.extensions["widgets.start"] = {}
@@ -42,3 +43,4 @@ def init_widgets(app):
     app.jinja_env.filters["todate"] = date.fromisoformat
     app.register_blueprint(bp)
     init_prescription(app)
+    init_dispensing(app)

@@ -28,10 +28,15 @@ def succeed(render, outcome, *, kind, upstream_id, callback):
     """Record what the widget made once: bound to the session, the callback queued, committed before anything
     else calls upstream; then render the result and tell the host page (success)."""
     ownership.bind(kind, upstream_id)
-    if host_app().callback_url:  # the server-side twin of the success message, committed with the outcome
-        outbox.enqueue(host_app().id, callback, outcome | {"user_id": g.widget_session.user["id"]}, key=upstream_id)
+    call_back(callback, outcome, key=upstream_id)  # the server-side twin of the success message
     db.session.commit()
     return succeeded(render(), outcome)
+
+
+def call_back(event, data, key):
+    """Owe the host app's back end a signed callback, if it registered one; the caller commits it with its change."""
+    if host_app().callback_url:
+        outbox.enqueue(host_app().id, event, data | {"user_id": g.widget_session.user["id"]}, key=key)
 
 
 def succeeded(response, outcome):

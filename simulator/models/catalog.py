@@ -23,6 +23,8 @@ class CatalogProduct(db.Model):
     brand: Mapped[str | None] = mapped_column(String(80))
     atc_code: Mapped[str | None] = mapped_column(String(10))
     controlled: Mapped[bool] = mapped_column(default=False)
+    # Medications: the pack's GS1 GTIN-14, what a DataMatrix on the box carries in (01).
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
     # Labs, imaging and procedures: the specialty or body system, for grouping in a UI.
     category: Mapped[str | None] = mapped_column(String(80))
     # Medications: {"es": {"inn", "form", "presentation"}, "pt": {...}}; English is in the columns above.
@@ -77,6 +79,7 @@ class CatalogProduct(db.Model):
                 "brand": self.brand,
                 "atc_code": self.atc_code,
                 "controlled": self.controlled,
+                "gtin": self.gtin,
             }
         else:
             body["category"] = self.category

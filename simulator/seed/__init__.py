@@ -59,6 +59,7 @@ def _medication(row):
         brand=row["brand"] or None,
         atc_code=row["atc_code"],
         controlled=row["controlled"] == "yes",
+        gtin=row["gtin"],
         translations={language: {field: row[f"{field}_{language}"] for field in ("inn", "form", "presentation")}
                       for language in ("es", "pt")},
     )

@@ -55,6 +55,35 @@ def fill_in_ana_with_paracetamol(w):
     return patient_id
 
 
+def issued_code(w, *medications, host_app="his-a"):
+    """Issue a v1 prescription for Ana López through the BFF's proxy (as the host app) and return its code."""
+    lines = medications or ({"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h"},)
+    response = requests.post(f"{w.base.split('/widgets/')[0]}/v1/osigu/ehr/v1/prescriptions", timeout=10, json={
+        "patient_id": "pat_01HXE0000000000000000ANA01", "diagnoses": [{"diagnosis_code": "R51"}],
+        "medications": list(lines)}, headers={"Authorization": f"Bearer {host_app}-api-key-0123456789"})
+    assert response.status_code == 201, response.text
+    return response.json()["prescription_code"]
+
+
+def open_a_prescription(w):
+    """Walk the dispensing widget's steps up to the products: a fresh prescription's code, typed."""
+    assert step_of(w.get("/resume")) == "code"
+    products = w.post("/code", data={"code": issued_code(w)})
+    assert step_of(products) == "products", products.text
+    return products
+
+
+def products_form(response):
+    """The values the dispensing widget's products form submits as rendered (its primary action, unchanged)."""
+    form = re.search(r'<form id="dispense-form".*?</form>', response.text, re.S).group(0)
+    values = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]+)" selected', options) or re.search(r'<option value="([^"]+)"',
+                                                                                      options)
+        values[name] = chosen.group(1)
+    return values
+
+
 def invalid(response):
     """Whether a widget answered with its step shown again and something to fix (a 200 marked 422)."""
     return response.status_code == 200 and response.headers.get("X-Osigu-Status") == "422"

@@ -22,3 +22,31 @@ def host_apps():
 def widget(bff_url):
     """Open widget sessions: widget(host_app=..., locale=..., context=..., widget=...) -> Widget."""
     return Widgets(bff_url)
+
+
+@pytest.fixture
+def simulator_rows(simulator_app):
+    """The statuses of the simulator's dispensations of a code, oldest first."""
+
+    def rows(code):
+        from simulator.db import db
+        from simulator.models import Dispensation
+
+        with simulator_app.app_context():
+            found = db.session.scalars(db.select(Dispensation).filter_by(code=code)
+                                       .order_by(Dispensation.created_at)).all()
+            return [dispensation.status for dispensation in found]
+
+    return rows
+
+
+@pytest.fixture
+def authorization_code(preauthorize):
+    """Have a sponsor approve a medication for its first beneficiary and return the AUT- code."""
+
+    def approve(sponsor="acme-salud", product=("MED-001", 21)):
+        response = preauthorize(sponsor, product)
+        assert response.status_code == 200, response.text
+        return response.json()["authorizations"][0]["authorization_code"]
+
+    return approve

@@ -8,7 +8,15 @@ from typing import Callable
 
 import pytest
 import requests
-from widget_client import ORIGIN, fill_in_ana_with_paracetamol, step_of, trigger_of
+from widget_client import (
+    ORIGIN,
+    fill_in_ana_with_paracetamol,
+    issued_code,
+    open_a_prescription,
+    products_form,
+    step_of,
+    trigger_of,
+)
 
 from bff.db import SessionObject, db
 
@@ -53,9 +61,34 @@ def prescription_screens(widget):
     yield widget(context=ana).get("/resume")
 
 
+def dispensing_screens(widget):
+    """The code field, a refused code, the open code, the products, both verifications, the void confirmation,
+    the voided screen, the receipt, and the offer of an unfinished dispensation."""
+    w = widget(locale="en")
+    yield w.get("/resume")
+    yield w.post("/code", data={"code": "RX-2026-000000"})
+    products = open_a_prescription(w)
+    yield products
+    yield w.get("/code")
+    yield w.get("/void")
+    yield w.post("/void")
+    products = open_a_prescription(w)
+    yield w.post("/complete", data=products_form(products) | {"quantity-0": "999"})
+    yield w.post("/complete", data=products_form(products))
+    controlled = widget(context={"code": issued_code(w, {"product_code": "MED-069", "quantity": 10,
+                                                        "posology": "1 capsule every 12 h"})})
+    yield controlled.post("/complete", data=products_form(controlled.get("/resume")))
+    code = issued_code(w)
+    earlier = widget(context={"code": code})
+    assert step_of(earlier.get("/resume")) == "products"
+    yield widget(context={"code": code}).get("/resume")
+
+
 SPECS = {
     "prescription": Spec(first="patient", walk=fill_in_ana_with_paracetamol, earlier="diagnoses", last="review",
                          complete="/issue", outcome_id="prescription_id", screens=prescription_screens),
+    "dispensing": Spec(first="code", walk=open_a_prescription, earlier="code", last="products",
+                       complete="/complete", outcome_id="dispensation_id", screens=dispensing_screens),
 }
 
 

@@ -1,0 +1,125 @@
+"""The verification component (widgets/verification.py) as the dispensing widget mounts it: OTP and biometric."""
+
+import base64
+import re
+
+import pytest
+from widget_client import products_form, step_of, trigger_of
+
+from bff.db import db
+from bff.redemption import Redemption
+
+TRAMADOL = {"product_code": "MED-069", "quantity": 10, "posology": "1 capsule every 12 h"}
+MATCH = base64.b64encode(b"a fingerprint template").decode()
+NO_MATCH = base64.b64encode(b"NO-MATCH: someone else").decode()
+
+
+@pytest.fixture
+def otp_for(bff_app, read_otp):
+    """The newest OTP sent about the dispensation of a code, as the beneficiary reads it from their phone."""
+
+    def read(code):
+        with bff_app.app_context():
+            dispensation_id = db.session.scalar(db.select(Redemption.dispensation_id).filter_by(code=code)
+                                                .order_by(Redemption.created_at.desc()).limit(1))
+        return read_otp(dispensation_id)
+
+    return read
+
+
+def waiting_for_verification(widget, code):
+    """A dispensing session whose code was opened and completed, and now waits for the beneficiary's verification."""
+    w = widget(widget="dispensing", locale="en", context={"code": code})
+    products = w.get("/resume")
+    assert step_of(products) == "products"
+    verify = w.post("/complete", data=products_form(products))
+    assert step_of(verify) == "verify", verify.text
+    return w, verify
+
+
+def wrong(otp):
+    return "111111" if otp != "111111" else "222222"
+
+
+def dispensed(response):
+    """The outcome a verified answer carries, once it put the receipt in place of the whole step."""
+    assert response.headers["HX-Retarget"] == "#widget" and step_of(response) == "done"
+    return trigger_of(response)["osigu:success"]["outcome"]
+
+
+class TestOtp:
+    def test_the_right_code_after_a_wrong_one_dispenses_and_files_the_claim(self, widget, authorization_code,
+                                                                            otp_for):
+        code = authorization_code("seguros-andinos")
+        w, verify = waiting_for_verification(widget, code)
+        assert 'name="otp"' in verify.text and "Attempts left: 3" in verify.text
+        assert re.search(r"<button[^>]*data-osigu-primary[^>]*>Verify<", verify.text)
+        otp = otp_for(code)
+        refused = w.post("/verification/otp", data={"otp": wrong(otp)})
+        assert step_of(refused) is None and 'id="osigu-verification"' in refused.text
+        assert "That code is not right" in refused.text and "Attempts left: 2" in refused.text
+        outcome = dispensed(w.post("/verification/otp", data={"otp": otp}))
+        assert outcome["status"] == "DISPENSED" and outcome["claim_id"].startswith("clm_")
+
+    @pytest.mark.parametrize("typed", ["12345", "12a456", "１２３４５６", "1234567"])
+    def test_anything_but_six_digits_is_refused_here_and_costs_no_attempt(self, widget, authorization_code, typed):
+        w, _ = waiting_for_verification(widget, authorization_code("seguros-andinos"))
+        refused = w.post("/verification/otp", data={"otp": typed})
+        assert "Type the six digits" in refused.text and "Attempts left: 3" in refused.text
+
+    def test_three_wrong_codes_spend_it_and_a_new_one_can_be_sent(self, widget, authorization_code, otp_for):
+        code = authorization_code("seguros-andinos")
+        w, _ = waiting_for_verification(widget, code)
+        first = otp_for(code)
+        for _ in range(2):
+            w.post("/verification/otp", data={"otp": wrong(first)})
+        spent = w.post("/verification/otp", data={"otp": wrong(first)})
+        assert "Three wrong codes" in spent.text and 'name="otp"' not in spent.text
+        assert re.search(r"<button[^>]*data-osigu-primary[^>]*>Send a new code<", spent.text)
+        sent = w.post("/verification/otp/send")
+        assert "A new code is on its way" in sent.text and "Attempts left: 3" in sent.text
+        second = otp_for(code)
+        assert dispensed(w.post("/verification/otp", data={"otp": second}))["claim_id"]
+
+
+class TestBiometric:
+    def test_a_matching_reading_polls_then_dispenses(self, widget, prescribe, eventually):
+        w, verify = waiting_for_verification(widget, prescribe(TRAMADOL))
+        assert "data-osigu-biometric " in verify.text and 'data-osigu-biometric-max-bytes="262144"' in verify.text
+        waiting = w.post("/verification/biometric", data={"modality": "FINGERPRINT", "reading": MATCH})
+        assert 'role="status"' in waiting.text and 'aria-live="polite"' in waiting.text
+        assert re.search(r'hx-trigger="load delay:\d+m?s"', waiting.text)
+        answer = eventually(lambda: (poll := w.get("/verification/poll")).status_code == 286 and poll)
+        assert dispensed(answer)["lines"] == [{"product_code": "MED-069", "quantity": 10}]
+
+    def test_no_match_stops_polling_and_says_what_to_do(self, widget, prescribe, eventually):
+        w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
+        w.post("/verification/biometric", data={"modality": "FACE", "reading": NO_MATCH})
+        answer = eventually(lambda: (poll := w.get("/verification/poll")).status_code == 286 and poll)
+        assert "did not match" in answer.text and "osigu:success" not in trigger_of(answer)
+        assert "hx-trigger" not in answer.text and "data-osigu-biometric " in answer.text  # take it again
+        assert step_of(w.get("/resume")) == "verify"
+
+    @pytest.mark.parametrize("modality, reading, message", [
+        ("IRIS", MATCH, "could not be read"),
+        ("FACE", "not base64!", "could not be read"),
+        ("FACE", "", "could not be read"),
+        ("FACE", "A" * (4 * (256 * 1024 // 3 + 1) + 4), "too large"),
+    ])
+    def test_a_reading_osigu_could_not_take_is_refused_here(self, widget, prescribe, modality, reading, message):
+        w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
+        refused = w.post("/verification/biometric", data={"modality": modality, "reading": reading})
+        assert refused.status_code == 200 and message in refused.text
+        assert "data-osigu-verification-progress" not in w.get("/verification").text  # nothing reached Osigu
+
+    def test_a_reading_far_beyond_any_photo_is_refused_before_it_is_read(self, widget, prescribe):
+        w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
+        assert w.post("/verification/biometric", data={"modality": "FACE", "reading": "A" * 2_000_000}).status_code \
+            == 413
+
+
+def test_nothing_waiting_shows_the_widgets_own_step(widget, prescribe):
+    w = widget(widget="dispensing", locale="en", context={"code": prescribe()})
+    assert step_of(w.get("/resume")) == "products"
+    answer = w.get("/verification")
+    assert answer.headers["HX-Retarget"] == "#widget" and step_of(answer) == "products"

@@ -1,0 +1,90 @@
+"""Step 1, the code: from the session's context (opened at once), typed, or scanned by a keyboard-wedge reader."""
+
+import re
+
+from flask import g, request
+
+from bff import redemption as redemptions
+from bff.redemption import RedemptionError
+from bff.upstream import UpstreamError, path
+from widgets.flow import INVALID
+from widgets.session import upstream
+
+from . import bp
+from .draft import OPEN, current_redemption, first_unfinished, flow
+from .messages import refusal_alert
+
+# A scanner configured to send its symbology identifier (]Q1 for a QR code, ]C0 for Code 128) types it first.
+SYMBOLOGY = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
+MAX_TYPED = 60
+
+
+@flow.renders("code")
+def render_code(status=200, alert=None, typed=None):
+    """Render the code step: the open code, or the field a code is typed or scanned into."""
+    session = g.widget_session
+    refusal = g.pop("code_refusal", None)  # met opening the context's code in this request
+    if refusal is not None and alert is None:
+        status, alert = INVALID, refusal_alert(refusal)
+    found = current_redemption()
+    latest = redemptions.for_owner(session.host_app_id, ("widget", session.flow_id))
+    timed_out = latest is not None and latest.status == redemptions.VOIDED and latest.void_reason == "TIMEOUT"
+    is_open = found is not None and found.status in (*OPEN, redemptions.PENDING_VERIFICATION)
+    value = typed if typed is not None else (flow.draft().code or session.context.get("code") or "")
+    return flow.render_step("code", status, alert, open_code=found if is_open else None, typed=value,
+                            timed_out=timed_out and not alert, next_step=first_unfinished(flow.draft()))
+
+
+@flow.on_start
+def open_from_context(current):
+    """Open the host's code at once; a refusal is shown on the code step with the code filled in."""
+    code = g.widget_session.context.get("code")
+    if code and not current.code:
+        try:
+            open_code(current, code)
+        except RedemptionError as error:
+            g.code_refusal = error
+
+
+@bp.post("/code")
+def open_typed_code():
+    """Open the code the pharmacist typed or scanned (a wedge scanner types it and presses Enter)."""
+    current = flow.draft()
+    found = current_redemption()
+    if found is not None and found.status in (*OPEN, redemptions.PENDING_VERIFICATION):
+        return flow.show(first_unfinished(current))  # one code at a time: void it first to open another
+    typed = scanned(request.form.get("code", ""))
+    try:
+        open_code(current, typed)
+    except RedemptionError as error:
+        return render_code(INVALID, refusal_alert(error), typed=typed)
+    return flow.show("products")
+
+
+def scanned(text):
+    """The code as typed or scanned: trimmed, without a scanner's symbology identifier, capped."""
+    return SYMBOLOGY.sub("", text.strip())[:MAX_TYPED].strip()
+
+
+def open_code(current, code):
+    """Open a dispensation of code at Osigu for this flow (once), and learn the substitution rule that applies."""
+    session = g.widget_session
+    opened = redemptions.start(session.host_app_id, ("widget", session.flow_id), code, session.id)
+    current.code, current.entries, current.step = opened.code, {}, "products"
+    current.substitution_policy = substitution_policy(opened)
+
+
+def substitution_policy(opened):
+    """The rule for equivalents: the sponsor's for an authorization, same INN/strength/form for a prescription.
+
+    A sponsor whose rule cannot be read gets none offered: Osigu would refuse what the widget cannot justify.
+    """
+    if opened.code_type != "AUTHORIZATION":
+        return "SAME_INN_OTHER_BRAND"
+    try:
+        dispensation = upstream().get_json(path("/dispensing/v1/dispensations/{}", opened.dispensation_id))
+        sponsor = (dispensation.get("beneficiary") or {}).get("sponsor_slug")
+        configuration = upstream().get_json(path("/arc/v1/sponsors/{}/configuration", sponsor or "-"))
+    except UpstreamError:
+        return "NONE"
+    return configuration.get("substitution_policy") or "NONE"
