@@ -37,6 +37,9 @@ def open_verification(page, stack, **options):
     frame = page.frame_locator("#widget iframe")
     frame.get_by_role("button", name="Verify").click()
     frame.get_by_role("heading", name="Verify").wait_for()
+    if options.get("onBiometricRequest", True) is not None:
+        # Offered once htmx has processed the new step (its load event): a user could not act sooner either.
+        frame.get_by_role("button", name="Use the reader").wait_for()
     return frame
 
 
