@@ -66,7 +66,7 @@ def bff_config():
 
 BIOMETRIC_FORM = """<section data-osigu-step="probe-biometric"><h2 data-osigu-heading tabindex="-1">Verify</h2>
 <form data-osigu-biometric data-osigu-biometric-max-bytes="200000"
-      hx-post="/widgets/dispensing/probe-biometric" hx-target="#widget">
+      hx-post="/widgets/preauth/probe-biometric" hx-target="#widget">
   <input type="hidden" name="modality" value="FINGERPRINT">
   <input type="hidden" name="reading">
   <button type="button" data-osigu-biometric-host hidden>Use the reader</button>
@@ -104,23 +104,23 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
 
     # A stand-in first step exercises the shell, the bridge and the session apart from any widget's own steps.
     probe = Blueprint("probe", __name__)
-    protect(probe, "dispensing")
+    protect(probe, "preauth")
     renders = itertools.count(1)
 
-    @probe.get("/widgets/dispensing/probe-start")
+    @probe.get("/widgets/preauth/probe-start")
     def start():
         return render_template_string(
             '<section data-osigu-step="probe"><p>Hola {{ name }}</p><p>Render {{ number }}</p>'
-            '<button hx-get="/widgets/dispensing/probe-start" hx-target="#widget">Reload</button>'
-            '<button hx-get="/widgets/dispensing/probe-biometric" hx-target="#widget">Verify</button></section>',
+            '<button hx-get="/widgets/preauth/probe-start" hx-target="#widget">Reload</button>'
+            '<button hx-get="/widgets/preauth/probe-biometric" hx-target="#widget">Verify</button></section>',
             name=g.widget_session.user["name"], number=next(renders))
 
     # The verification component's biometric form (its DOM contract), and an answer that says what arrived.
-    @probe.get("/widgets/dispensing/probe-biometric")
+    @probe.get("/widgets/preauth/probe-biometric")
     def biometric_form():
         return render_template_string(BIOMETRIC_FORM)
 
-    @probe.post("/widgets/dispensing/probe-biometric")
+    @probe.post("/widgets/preauth/probe-biometric")
     def biometric_reading():
         import base64
 
@@ -131,9 +131,9 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
                                       kind="JPEG" if reading.startswith(b"\xff\xd8") else "other")
 
     app.register_blueprint(probe)
-    # The probe takes the dispensing widget's place in this app (register_start refuses a second start, rightly
-    # for real widgets); tests/e2e/test_dispensing.py drives the real one.
-    app.extensions["widgets.start"]["dispensing"] = "probe.start"
+    # The probe takes the pre-authorization widget's place in this app, whether that widget has landed or not
+    # (register_start refuses a second start, rightly for real widgets).
+    app.extensions["widgets.start"]["preauth"] = "probe.start"
     bff_url = serve_wsgi(app)
 
     @host.get("/page/<name>")
@@ -144,7 +144,7 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
     def token():
         response = requests.post(f"{bff_url}/v1/widget-sessions", timeout=10,
                                  headers={"Authorization": f"Bearer {api_key}"},
-                                 json={"widget": "dispensing", "origin": host_url, "locale": "es",
+                                 json={"widget": "preauth", "origin": host_url, "locale": "es",
                                        "user": {"id": "ph-1", "name": "Farm. Gil", "role": "pharmacist"}})
         return response.json(), response.status_code
 
