@@ -128,7 +128,8 @@ def test_a_camera_the_browser_refuses_says_so(page, stack):
     frame.get_by_role("alert").filter(has_text="No camera").wait_for()
 
 
-def test_only_the_widgets_that_take_readings_may_use_the_camera(page, stack):
+def test_only_the_widgets_that_take_readings_may_use_the_camera(stack, page):
+    # stack before page: the page (its mounts' requests still in flight) closes before the servers stop.
     page.goto(f"{stack.host_url}/page/biometric-host")
     allowed = page.evaluate("""() => ["prescription", "dispensing", "preauth"].map(widget => {
         const handle = window.mountWidget({widget, loadTimeoutMs: 60000});
