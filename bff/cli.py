@@ -15,6 +15,7 @@ import requests
 import waitress
 
 from .config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, LOCAL_DEFAULTS, demo_host_apps, origin_ok
+from .pharmacy.stock_cli import DEMO_STOCK, stock
 from .products_cli import products
 
 COMMAND_GROUP = "osigu_widgets.commands"
@@ -169,10 +170,13 @@ def demo(simulator_port, bff_port, host_port, allowed_origins):
                                            "--webhook-url", f"{bff_url}/v1/webhooks/osigu",
                                            "--webhook-secret", LOCAL_DEFAULTS["OSIGU_WEBHOOK_SECRET"]],
                               f"{simulator_url}/healthz", os.path.join(logs, "simulator.log")))
+        bff_env = {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url,
+                   "BFF_HOST_APPS": json.dumps(demo_host_apps(host_port, allowed_origins))}
+        # The hospital pharmacy's shelves: a stock count (idempotent, so every start restores it).
+        subprocess.run([sys.executable, "-m", "bff.cli", "stock", "import", str(DEMO_STOCK)], check=True,
+                       env=os.environ | bff_env, stdout=subprocess.DEVNULL)
         children.append(start("bff.cli", ["serve", "--port", str(bff_port)], f"{bff_url}/healthz",
-                              os.path.join(logs, "bff.log"),
-                              env={"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url,
-                                   "BFF_HOST_APPS": json.dumps(demo_host_apps(host_port, allowed_origins))}))
+                              os.path.join(logs, "bff.log"), env=bff_env))
         children.append(start("examples.his", ["--port", str(host_port)], f"{host_url}/",
                               os.path.join(logs, "host-app.log"),
                               env={"HIS_BFF_URL": bff_url, "HIS_API_KEYS": json.dumps(DEMO_API_KEYS),
@@ -217,6 +221,7 @@ def purge(days):
                f"{deleted['callbacks']} callbacks, {deleted['webhooks']} webhooks (ownership records are kept).")
 
 main.add_command(products)
+main.add_command(stock)
 
 if __name__ == "__main__":
     main()

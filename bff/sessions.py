@@ -28,6 +28,9 @@ class User(BaseModel):
     id: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=200)
     role: str = Field(min_length=1, max_length=50)
+    # The hospital-pharmacy API's grants (DESIGN.md); absent: by role.
+    permissions: list[Literal["DISPENSING:READ", "DISPENSING:CREATE", "DISPENSING:UPDATE"]] | None = \
+        Field(default=None, max_length=3)
 
 
 class Theme(BaseModel):
@@ -92,7 +95,7 @@ def create_session():
     ttl = current_app.config["SESSION_TTL_SECONDS"]
     session = WidgetSession(
         id=secrets.token_urlsafe(24), host_app_id=host_app.id, widget=body.widget, origin=body.origin,
-        locale=body.locale, user=body.user.model_dump(), context=context,
+        locale=body.locale, user=body.user.model_dump(exclude_none=True), context=context,
         theme=body.theme.model_dump(exclude_none=True), expires_at=utcnow() + timedelta(seconds=ttl),
         flow_id=secrets.token_urlsafe(24), timezone=body.timezone,
     )

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from bff import ownership
 from bff.db import db
 from bff.i18n import local_time
+from bff.pharmacy import queue as pharmacy_queue
 from bff.upstream import UpstreamError, path
 from widgets.flow import idempotency_key
 from widgets.outcome import exited, succeed, succeeded
@@ -68,6 +69,9 @@ def issue():
     except UpstreamError as error:
         return flow.refuse(render_review, error)
     current.outcome = {key: created[key] for key in ("prescription_id", "prescription_code", "status", "created_at")}
+    # With a priority/department context it joins the hospital pharmacy's queue, committed with the outcome.
+    pharmacy_queue.join_issued(g.widget_session, created, current.patient, [
+        line | {"dosage": posology.describe(line)} for line in current.lines])
     return succeed(render_done, current.outcome, kind="prescription", upstream_id=created["prescription_id"],
                    callback="widget.prescription.issued")
 
