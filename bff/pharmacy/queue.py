@@ -339,6 +339,14 @@ def pending_page(tenant, page, limit, priority=None, department_id=None, sort_by
     return entries[(page - 1) * limit: page * limit], len(entries), summary
 
 
+def departments(tenant):
+    """The departments the tenant's pending entries come from ({"id", "name"}, by name), for a worklist's filter."""
+    found = db.session.scalars(db.select(QueueEntry.department).where(
+        QueueEntry.tenant == tenant, QueueEntry.status == PENDING, QueueEntry.department.is_not(None))).all()
+    unique = {department["id"]: department for department in found if department.get("id")}
+    return sorted(unique.values(), key=lambda department: department.get("name") or department["id"])
+
+
 def history_page(tenant, page, limit, pharmacist_id=None, patient_id=None, start=None, end=None, status=None):
     """The tenant's entries (newest first) that match every filter given, one page, and the total."""
     query = db.select(QueueEntry).where(QueueEntry.tenant == tenant)
