@@ -112,7 +112,7 @@ def _checked_line(index, line, entry, errors):
     if entry["product_code"] not in allowed:
         errors[f"product_code-{index}"] = _("Choose the prescribed product or one of the equivalents offered.")
     quantity = entry["quantity"]
-    if not (quantity.isdigit() and int(quantity) <= maximum):
+    if not (quantity.isascii() and quantity.isdigit() and int(quantity) <= maximum):
         errors[f"quantity-{index}"] = _("Type a whole number from 0 to %(max)s (what was prescribed).", max=maximum)
     if len(entry["lot"]) > MAX_LOT:
         errors[f"lot-{index}"] = _("A lot has at most %(max)s characters.", max=MAX_LOT)

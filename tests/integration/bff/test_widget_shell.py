@@ -6,15 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from widgets import register_start
-
 ROOT = Path(__file__).parents[3]
 CHANNEL = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
 def client(bff_app):
-    register_start(bff_app, "dispensing", "health.healthz")  # any endpoint: the shell only links to it
     return bff_app.test_client()
 
 

@@ -5,12 +5,13 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from widget_client import ORIGIN, invalid, products_form, step_of, trigger_of
+from widget_client import HOSTILE, ORIGIN, invalid, products_form, step_of, trigger_of
 
 from bff.db import db as bff_db
 from bff.outbox import OutboxMessage
 from simulator.db import db as sim_db
 from simulator.db import utcnow
+from simulator.faults import FaultRule
 from simulator.models import Authorization, Dispensation
 
 NEXT_YEAR = date.today() + timedelta(days=365)
@@ -285,6 +286,24 @@ class TestCompleteOnce:
         assert all(outcome == outcomes[0] for outcome in outcomes) and outcomes[0]["claim_id"].startswith("clm_")
         assert simulator_rows(code) == ["DISPENSED"]
 
+    def test_a_completion_osigu_failed_is_retried_to_one_dispensation(self, widget, prescribe, simulator_app,
+                                                                     simulator_rows):
+        code = prescribe()
+        w = dispense(widget, code)
+        form = products_form(w.get("/resume"))
+        simulator_app.extensions["simulator.faults"].replace([FaultRule(
+            path_prefix="/dispensing/v1/dispensations/", methods=["POST"], error_rate=1, times=1)])
+        lost = w.post("/complete", data=form)
+        assert invalid(lost) and step_of(lost) == "products" and "Osigu is not answering" in lost.text
+        assert trigger_of(lost)["osigu:error"]["error"]["retryable"] is True
+        assert outcome_of(w.post("/complete", data=form))["status"] == "DISPENSED"
+        assert simulator_rows(code) == ["DISPENSED"]
+
+    def test_a_completed_session_opens_no_other_code(self, widget, prescribe, simulator_rows):
+        w, other = dispense(widget, prescribe()), prescribe()
+        outcome_of(w.post("/complete", data=products_form(w.get("/resume"))))
+        assert step_of(w.post("/code", data={"code": other})) == "done" and simulator_rows(other) == []
+
     def test_the_receipt_shows_the_code_lots_claim_and_time_in_the_users_zone(self, widget, authorization_code):
         w = dispense(widget, authorization_code(), locale="es")
         w.headers["X-Osigu-Timezone"] = "America/Bogota"
@@ -356,3 +375,32 @@ def test_a_reload_offers_the_unfinished_dispensation_of_the_same_code(widget, pr
     resumed = again.post("/resume/earlier")
     assert step_of(resumed) == "products" and simulator_rows(code) == ["STARTED"]
     assert outcome_of(again.post("/complete", data=products_form(resumed)))["code"] == code
+
+
+def test_starting_anew_instead_voids_the_unfinished_dispensation_and_opens_the_code_again(widget, prescribe,
+                                                                                        simulator_rows):
+    code = prescribe()
+    assert step_of(dispense(widget, code).get("/resume")) == "products"
+    again = dispense(widget, code)
+    assert step_of(again.get("/resume")) == "resume"
+    assert step_of(again.post("/resume/new")) == "products"
+    assert simulator_rows(code) == ["VOIDED", "STARTED"]
+
+
+DISPENSING_FORMS = [("/code", "code"), ("/complete", "product_code-0"), ("/complete", "quantity-0"),
+                    ("/complete", "lot-0"), ("/complete", "expiry-0"), ("/products/scan", "scan"),
+                    ("/verification/otp", "otp"), ("/verification/biometric", "modality"),
+                    ("/verification/biometric", "reading")]
+
+
+@pytest.mark.parametrize("url, field", DISPENSING_FORMS)
+def test_hostile_text_in_any_field_is_refused_or_escaped_never_a_5xx(widget, prescribe, simulator_rows, url, field):
+    code = prescribe()
+    w = dispense(widget, code)
+    form = products_form(w.get("/resume"))
+    for value in HOSTILE:
+        answer = w.post(url, data=form | {field: value})
+        assert answer.status_code < 500, (field, value[:40], answer.text[:300])
+        if "<" in value:
+            assert value not in answer.text
+    assert simulator_rows(code) in (["STARTED"], ["DISPENSED"])  # never a second dispensation
