@@ -47,10 +47,12 @@ def checked(model, values, remaining=0):
 
 
 def choices(entry, medicine):
-    """The products a line may be handed over as: the one already handed over, else the prescribed one and its
-    equivalents under the code's substitution rule."""
+    """The products a line may be handed over as: the one already handed over, else the prescribed one and, where
+    the prescriber allows it, its equivalents under the code's substitution rule."""
     if medicine["dispensedProductCode"]:
         return [medicine["dispensedProductCode"]]
+    if not medicine.get("substitutionAllowed", True):
+        return [medicine["productCode"]]
     return [medicine["productCode"], *(item["product_code"] for item in
                                         same_as(medicine["productCode"], POLICIES.get(entry.code_type)))]
 

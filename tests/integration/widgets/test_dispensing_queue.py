@@ -266,6 +266,14 @@ class TestDispensing:
         assert status_of(collected) == "COLLECTED" and "Collected." in collected.text
         assert entries_listed(w.get("/queue/list"), "Ready for collection") == []
 
+    def test_a_line_whose_prescriber_forbade_substitution_offers_no_equivalent(self, pharmacist, queued, stock):
+        entry = queued(PARACETAMOL | {"substitution_allowed": False})
+        w = pharmacist()
+        medicine_id, card = line_of(w.post("/queue/start", data={"entry": entry["id"]}), "MED-042")
+        assert 'name="product_code"' in card and "<select" not in card.split('name="quantity"')[0]
+        refused = dispense(w, entry["id"], medicine_id, 5, "GEN-1", product_code="MED-046", note="generic")
+        assert invalid(refused) and "one of the equivalents offered" in refused.text
+
     def test_a_gs1_scan_fills_lot_and_expiry_of_its_line(self, pharmacist, queued, stock):
         entry = queued()
         w = pharmacist()
