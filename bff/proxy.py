@@ -68,6 +68,7 @@ ROUTES = [
     ("GET", "ehr/v1/prescriptions/{id}", own("prescription")),
     ("GET", "ehr/v1/prescriptions/{id}/pdf", own("prescription")),
     ("POST", "ehr/v1/prescriptions/{id}/resend", own("prescription")),
+    ("POST", "ehr/v1/prescriptions/{id}/cancel", own("prescription")),
     ("GET", "dispensing/v1/dispensations/{id}", own("dispensation")),
     ("PUT", "dispensing/v1/dispensations/{id}/products", own("dispensation")),
     ("GET", "dispensing/v1/dispensations/{id}/verification-status", own("dispensation")),

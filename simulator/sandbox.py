@@ -118,7 +118,9 @@ def certify():
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["APPROVED", "REJECTED"]
-    reason: str | None = Field(default=None, max_length=40)
+    # A reviewer's reason is one of the reasons an authorization carries (AuthorizationStatusReason).
+    reason: Literal["NOT_COVERED", "NOT_COVERED_BY_PLAN", "EXCLUDED_PRODUCT", "MEDICAL_REVIEW",
+                    "MEDICAL_REVIEW_DENIED"] | None = None
 
 
 class Advance(BaseModel):

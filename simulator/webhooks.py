@@ -20,7 +20,8 @@ DELIVERY_TIMEOUT = 5
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = 3600
 EVENT_TYPES = ("dispensing.completed", "dispensing.cancelled", "prescription.issued", "prescription.dispensed",
-               "authorization.decided", "authorization.voided", "claim.created", "settlement.status_changed")
+               "prescription.cancelled", "authorization.decided", "authorization.voided", "claim.created",
+               "settlement.status_changed")
 
 
 def new_secret():

@@ -1,11 +1,12 @@
 """Seed 002's hospital-pharmacy API under /api: camelCase JSON over queue.py, inventory.py and completion.py."""
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 from flask import Blueprint, Response, g, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 
 from .. import host_apps, sessions
@@ -14,6 +15,7 @@ from ..db import aware, db, utcnow
 from ..errors import ApiError
 from . import completion, inventory, queue
 from .models import PRIORITIES, STATUSES
+from .records import iso, record_json, row_json
 
 bp = Blueprint("pharmacy_api", __name__, url_prefix="/api")
 
@@ -23,8 +25,12 @@ OPENAPI = Path(__file__).with_name("openapi.yaml")
 SORT_FIELDS = ("createdAt", "priority", "waitingTime", "medicineCount")
 MAX_LIMIT = 100
 
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+# Text without control characters (line breaks aside): PostgreSQL refuses NUL in text and JSON alike.
+PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=PLAIN)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=PLAIN)]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
+MAX_QUERY_TEXT = 100
 
 
 class Body(BaseModel):
@@ -32,13 +38,20 @@ class Body(BaseModel):
 
 
 class DispenseItem(Body):
-    medicineId: Annotated[str, Field(min_length=1, max_length=40)]
+    medicineId: Identifier
     dispensedQuantity: Annotated[int, Field(ge=0, le=1000)]
     batchNumber: Annotated[str, Field(pattern=inventory.BATCH_NUMBER.pattern)] | None = None
     expiryDate: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
     substituted: bool = False
     substituteNote: Text | None = None
     productCode: Annotated[str, Field(pattern=inventory.PRODUCT_CODE.pattern)] | None = None  # the substitute
+
+    @field_validator("expiryDate")
+    @classmethod
+    def _real_date(cls, value):
+        if value is not None:
+            date.fromisoformat(value)  # a ValueError names the field
+        return value
 
     @model_validator(mode="after")
     def _documented_substitution(self):
@@ -54,12 +67,12 @@ class Dispense(Body):
 
 
 class Complete(Body):
-    notes: Annotated[str, Field(max_length=2000)] | None = None
+    notes: Annotated[str, Field(max_length=2000, pattern=PLAIN)] | None = None
     patientCounseled: bool | None = None
 
 
 class Unavailable(Body):
-    medicineId: Annotated[str, Field(min_length=1, max_length=40)]
+    medicineId: Identifier
     reason: Text
     alternativeSuggested: Text | None = None
 
@@ -73,10 +86,10 @@ class Collect(Body):
 
 
 class NewEntry(Body):
-    code: Annotated[str, Field(min_length=1, max_length=30)]
+    code: Annotated[str, Field(pattern=r"^(RX|AUT|rx|aut)-[A-Za-z0-9-]{1,26}$")]
     priority: Literal[PRIORITIES] | None = None
-    departmentId: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    departmentName: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    departmentId: Identifier | None = None
+    departmentName: Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN)] | None = None
 
 
 @bp.errorhandler(queue.QueueError)
@@ -166,8 +179,18 @@ def _int_arg(name, default):
     return int(raw)
 
 
+def _text_arg(name):
+    """A free-text filter: short, and without control characters (PostgreSQL refuses NUL)."""
+    value = request.args.get(name)
+    if value is not None and (len(value) > MAX_QUERY_TEXT or not re.fullmatch(PLAIN, value)):
+        raise _bad_query(name, f"at most {MAX_QUERY_TEXT} characters, without control characters")
+    return value
+
+
 def _choice(name, choices, default=None):
     value = request.args.get(name, default)
+    if value is not None and value not in choices:  # a case the caller did not mean: URGENT for urgent
+        value = next((choice for choice in choices if choice.lower() == value.lower()), value)
     if value is not None and value not in choices:
         raise _bad_query(name, f"one of {', '.join(choices)}")
     return value
@@ -192,67 +215,6 @@ def _bad_query(name, what):
     return queue.QueueError(400, "INVALID_REQUEST", f"{name} must be {what}.", [{"field": name, "issue": what}])
 
 
-def iso(moment):
-    return moment and aware(moment).isoformat().replace("+00:00", "Z")
-
-
-def _patient(entry):
-    patient = entry.patient
-    name = " ".join(part for part in (patient.get("firstName"), patient.get("lastName")) if part) or None
-    return {"id": patient.get("id"), "name": name, "firstName": patient.get("firstName"),
-            "lastName": patient.get("lastName")}
-
-
-def medicine_json(tenant, medicine):
-    """A medicine with its stock now and, while units are still to hand over, the lots to take them from."""
-    out = {key: medicine[key] for key in (
-        "id", "productCode", "name", "dosage", "prescribedQuantity", "dispensedQuantity", "status", "substituted",
-        "substituteNote", "unavailableReason", "alternativeSuggested", "batches")}
-    product_code = medicine["dispensedProductCode"] or medicine["productCode"]
-    latest = medicine["batches"][-1] if medicine["batches"] else {}
-    out |= {"dispensedProductCode": medicine["dispensedProductCode"], "batchNumber": latest.get("batchNumber"),
-            "expiryDate": latest.get("expiryDate"), "availableStock": inventory.available(tenant, product_code)}
-    still = medicine["prescribedQuantity"] - medicine["dispensedQuantity"]
-    out["suggestedBatches"] = (inventory.suggest(tenant, product_code, still)
-                               if still and medicine["status"] != queue.ITEM_UNAVAILABLE else [])
-    return out
-
-
-def row_json(entry, now=None):
-    """An entry as the pending list and the history show it."""
-    return {
-        "id": entry.id, "prescriptionId": entry.code, "status": entry.status, "patient": _patient(entry),
-        "doctor": entry.doctor, "medicineCount": len(entry.medicines), "priority": entry.priority,
-        "department": entry.department, "createdAt": iso(entry.created_at),
-        "waitingTime": queue.waiting_minutes(entry, now), "assignedTo": entry.assigned_to,
-        "startedAt": iso(entry.started_at), "completedAt": iso(entry.completed_at),
-    }
-
-
-def record_json(entry):
-    """The whole dispensing record: prescription, patient, medicines, who holds it, times, notes, history."""
-    redemption = completion.redemption_of(entry)
-    return {
-        "id": entry.id, "prescriptionId": entry.code, "status": entry.status,
-        "prescription": {"id": entry.upstream_id, "code": entry.code, "codeType": entry.code_type,
-                         "source": entry.source, "priority": entry.priority, "department": entry.department,
-                         "doctor": entry.doctor, "createdAt": iso(entry.created_at),
-                         "cancelledByPrescriber": entry.prescription_cancelled},
-        "patient": _patient(entry),
-        "medicines": [medicine_json(entry.tenant, medicine) for medicine in entry.medicines],
-        "priority": entry.priority, "assignedTo": entry.assigned_to, "completedBy": entry.completed_by,
-        "createdAt": iso(entry.created_at), "waitingTime": queue.waiting_minutes(entry),
-        "startedAt": iso(entry.started_at), "returnedAt": iso(entry.returned_at),
-        "completedAt": iso(entry.completed_at), "collectedAt": iso(entry.collected_at),
-        "collectedBy": entry.collected_by, "cancelledAt": iso(entry.cancelled_at),
-        "notes": entry.notes, "patientCounseled": entry.patient_counseled,
-        "redemption": redemption,
-        "history": [{"at": iso(event.at), "action": event.action, "fromStatus": event.from_status,
-                     "toStatus": event.to_status, "user": event.user, "hostAppId": event.host_app_id,
-                     "details": event.details} for event in queue.audit_trail(entry.id)],
-    }
-
-
 @bp.get("/dispensing/pending")
 def pending():
     """The tenant's queue: pending prescriptions, one page, with the summary figures."""
@@ -261,7 +223,7 @@ def pending():
     now = utcnow()
     entries, total, summary = queue.pending_page(
         actor.tenant, page, limit, priority=_choice("priority", PRIORITIES),
-        department_id=request.args.get("departmentId"), sort_by=_choice("sortBy", SORT_FIELDS, "createdAt"),
+        department_id=_text_arg("departmentId"), sort_by=_choice("sortBy", SORT_FIELDS, "createdAt"),
         sort_order=_choice("sortOrder", ("asc", "desc"), "asc"))
     return {"data": [row_json(entry, now) for entry in entries], "pagination": pagination(page, limit, total),
             "summary": summary}
@@ -307,8 +269,8 @@ def history():
     actor = require("READ")
     page, limit = paging()
     entries, total = queue.history_page(
-        actor.tenant, page, limit, pharmacist_id=request.args.get("pharmacistId"),
-        patient_id=request.args.get("patientId"), start=_moment("startDate"), end=_moment("endDate", end=True),
+        actor.tenant, page, limit, pharmacist_id=_text_arg("pharmacistId"),
+        patient_id=_text_arg("patientId"), start=_moment("startDate"), end=_moment("endDate", end=True),
         status=_choice("status", STATUSES))
     now = utcnow()
     return {"data": [row_json(entry, now) for entry in entries], "pagination": pagination(page, limit, total)}
@@ -380,10 +342,16 @@ def stock():
     """The tenant's lots, by product then expiry."""
     actor = require("READ")
     page, limit = paging()
-    product_code = request.args.get("productCode")
+    product_code = _text_arg("productCode")
     lots, total = inventory.page(actor.tenant, page, limit, product_code and product_code.upper())
     today = date.today()
     return {"data": [inventory.lot_json(lot, today) for lot in lots], "pagination": pagination(page, limit, total)}
+
+
+@bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(_unknown):
+    """Anything else under /api is NOT_FOUND, in this API's error shape."""
+    raise queue.QueueError(404, "NOT_FOUND", "No such route in the hospital-pharmacy API.")
 
 
 @bp.get("/openapi.yaml")

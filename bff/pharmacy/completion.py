@@ -19,6 +19,8 @@ from .models import DISPENSING, QueueEntry
 log = logging.getLogger(__name__)
 
 VOID_REASON = "Read for the hospital-pharmacy queue"
+# Osigu will not redeem the code as it stands: no use resuming; the entry stays DISPENSING.
+FINAL_REFUSALS = ("REDEMPTION_REFUSED", "PRESCRIPTION_CANCELLED")
 
 
 def complete(actor, entry_id, notes=None, counseled=None):
@@ -44,9 +46,28 @@ def resume(app):
 
 def _redeem_and_finish(entry):
     lines = handed_over(entry)
+    outcome = {"dispensation_id": None, "code": entry.code, "code_type": entry.code_type, "status": "DISPENSED",
+               "claim_id": None, "completed_at": None, "lines": []}  # nothing handed over: nothing to redeem
     if lines:
-        _redeem(entry, lines)
-    return queue.finish_completion(entry.id)
+        try:
+            outcome = redemptions.outcome(_redeem(entry, lines))
+        except queue.QueueError as error:
+            if error.code in FINAL_REFUSALS:
+                _abandon(entry)
+            raise
+    return queue.finish_completion(entry.id, outcome)
+
+
+def _abandon(entry):
+    """Void the dispensation Osigu refused to complete (freeing the code now, not after its timeout) and forget
+    the completion, so that it is not resumed and the pharmacist may change the lines."""
+    redemption = redemptions.for_owner(entry.completion["hostAppId"], ("pharmacy", entry.id))
+    if redemption is not None and redemption.status in redemptions.OPEN_STATUSES and redemption.dispensation_id:
+        try:
+            redemptions.void(redemption, "Refused at completion")
+        except redemptions.RedemptionError as error:
+            log.warning("pharmacy entry %s: the refused dispensation stays open (%s)", entry.id, error.kind)
+    queue.withdraw_completion(entry.id)
 
 
 def redemption_of(entry):
@@ -94,6 +115,7 @@ def _redeem(entry, lines):
                                "Osigu redeems this code; verify, then complete again.", {
                                    "dispensationId": redemption.dispensation_id,
                                    "methods": (redemption.verification or {}).get("methods", [])})
+    return redemption
 
 
 def _refusal(error):

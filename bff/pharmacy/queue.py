@@ -6,7 +6,7 @@ write lock on SQLite, taken before anything is read), then checks the transition
 it reads, so two pharmacists starting the same entry at once find one winner and one ALREADY_STARTED.
 """
 
-import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +17,6 @@ from .. import host_apps, outbox
 from ..db import aware, db, utcnow
 from . import inventory
 from .models import CANCELLED, COLLECTED, DISPENSED, DISPENSING, PENDING, AuditEvent, QueueEntry
-
-log = logging.getLogger(__name__)
 
 # Seed 002's status transitions, and what triggers each.
 TRANSITIONS = {
@@ -32,6 +30,8 @@ TRANSITIONS = {
 ITEM_PENDING, ITEM_PARTIAL, ITEM_DISPENSED, ITEM_UNAVAILABLE = "PENDING", "PARTIALLY_DISPENSED", "DISPENSED", \
     "UNAVAILABLE"
 UNAVAILABLE_CALLBACK = "widget.dispensing.medicine_unavailable"
+COMPLETED_CALLBACK = "widget.dispensing.completed"
+ENTRY_REF = re.compile(r"[A-Za-z0-9_-]{1,40}")
 PRIORITY_RANK = {"STAT": 0, "URGENT": 1, "ROUTINE": 2}
 
 
@@ -115,6 +115,8 @@ def by_code(tenant, code):
 
 def find(tenant, entry_id):
     """The tenant's entry by its id (or, as a convenience, by its display prescriptionId), or NOT_FOUND."""
+    if not ENTRY_REF.fullmatch(entry_id):  # no id or code looks otherwise: not worth a query
+        raise QueueError(404, "NOT_FOUND", "No prescription with this id in your pharmacy's queue.")
     entry = db.session.get(QueueEntry, entry_id)
     if entry is None or entry.tenant != tenant:
         entry = by_code(tenant, entry_id)
@@ -148,7 +150,7 @@ def start(actor, entry_id):
 
 def dispense(actor, entry_id, items):
     """Record units handed over (cumulative per medicine, partial allowed), taking them off the shelves."""
-    entry = _held(actor, entry_id)
+    entry = _changeable(actor, entry_id)
     medicines = [dict(medicine) for medicine in entry.medicines]
     by_id = {medicine["id"]: medicine for medicine in medicines}
     try:
@@ -207,7 +209,7 @@ def _dispense_one(actor, entry, by_id, item):
 
 def mark_unavailable(actor, entry_id, medicine_id, reason, alternative):
     """Record a medicine as out of stock (with an alternative, if any) and tell the prescriber's host app."""
-    entry = _held(actor, entry_id)
+    entry = _changeable(actor, entry_id)
     medicines = [dict(medicine) for medicine in entry.medicines]
     medicine = next((item for item in medicines if item["id"] == medicine_id), None)
     if medicine is None:
@@ -265,8 +267,12 @@ def request_completion(actor, entry_id, notes, counseled):
     return entry
 
 
-def finish_completion(entry_id):
-    """DISPENSING → DISPENSED once Osigu redeemed the code (or nothing had to be); idempotent."""
+def finish_completion(entry_id, outcome):
+    """DISPENSING → DISPENSED once Osigu redeemed the code (or nothing had to be); idempotent.
+
+    The host app that queued the prescription hears `widget.dispensing.completed` with the dispensing
+    outcome (DESIGN.md's, plus the entry's id), in the same transaction.
+    """
     db.session.execute(db.update(QueueEntry).where(QueueEntry.id == entry_id).values(version=QueueEntry.version + 1))
     entry = db.session.get(QueueEntry, entry_id, populate_existing=True)
     if entry.status != DISPENSING:
@@ -277,6 +283,11 @@ def finish_completion(entry_id):
     entry.completed_by, entry.completed_at = completion["user"], utcnow()
     actor = Actor(completion["user"], completion["hostAppId"], entry.tenant)
     _move(entry, DISPENSED, "completed", actor)
+    host_app = host_apps.by_id(entry.host_app_id)
+    if host_app is not None and host_app.callback_url:
+        outbox.enqueue(host_app.id, COMPLETED_CALLBACK, outcome | {
+            "completed_at": outcome["completed_at"] or entry.completed_at.isoformat().replace("+00:00", "Z"),
+            "entry_id": entry.id, "user_id": completion["user"]["id"]}, key=entry.id)
     db.session.commit()
     return entry
 
@@ -328,9 +339,11 @@ def pending_page(tenant, page, limit, priority=None, department_id=None, sort_by
     entries = db.session.scalars(query).all()  # a ward's queue is short: sorted and counted here
     now = utcnow()
     keys = {"createdAt": lambda entry: aware(entry.created_at),
-            "priority": lambda entry: (-PRIORITY_RANK[entry.priority], aware(entry.created_at)),
+            "priority": lambda entry: -PRIORITY_RANK[entry.priority],
             "waitingTime": lambda entry: waiting_minutes(entry, now),
             "medicineCount": lambda entry: len(entry.medicines)}
+    # Oldest first among equals, whichever way the field is sorted (Python's sort is stable, reversed too).
+    entries.sort(key=keys["createdAt"])
     entries.sort(key=keys[sort_by], reverse=sort_order == "desc")
     waits = [waiting_minutes(entry, now) for entry in entries]
     summary = {"totalPending": len(entries),
@@ -374,6 +387,22 @@ def audit_trail(entry_id):
 def waiting_minutes(entry, now=None):
     """Whole minutes the entry has waited in the queue (since it was queued, or returned to it)."""
     return max(0, int(((now or utcnow()) - aware(entry.queued_at)).total_seconds() // 60))
+
+
+def _changeable(actor, entry_id):
+    """_held, while no completion is under way: what Osigu is redeeming must not change under it."""
+    entry = _held(actor, entry_id)
+    if entry.completion is not None:
+        raise _rollback(QueueError(400, "INVALID_STATUS", "Completion was asked: Osigu is redeeming what was "
+                                   "dispensed. Complete again to finish it.", {"status": entry.status}))
+    return entry
+
+
+def withdraw_completion(entry_id):
+    """Forget a completion Osigu refused for good, so that it is not resumed and the lines may be changed."""
+    db.session.execute(db.update(QueueEntry).where(QueueEntry.id == entry_id, QueueEntry.status == DISPENSING)
+                       .values(completion=None, version=QueueEntry.version + 1))
+    db.session.commit()
 
 
 def _held(actor, entry_id):

@@ -74,6 +74,11 @@ def test_a_host_app_reaches_its_own_prescription_and_no_other_host_app_does(host
         {"error_code": "BFF-404", "message": "Not found."}
     # The provider's back office (admin) reaches every object of its provider.
     assert host.get(f"/v1/osigu/ehr/v1/prescriptions/{rx}", headers=as_host("ops")).status_code == 200
+    # Withdrawing it is the prescriber's own act: another host app cannot, its owner can.
+    assert host.post(f"/v1/osigu/ehr/v1/prescriptions/{rx}/cancel", json={}, headers=as_host("his-b")).status_code \
+        == 404
+    cancelled = host.post(f"/v1/osigu/ehr/v1/prescriptions/{rx}/cancel", json={})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "PRESCRIPTION_CANCELLED", cancelled.text
 
 
 def test_a_code_is_the_credential_and_the_dispensation_is_the_dispensers(host, prescription_of_his_a):

@@ -92,17 +92,21 @@ class TestQueue:
         assert row["prescriptionId"].startswith("RX-") and row["medicineCount"] == 2 and row["waitingTime"] == 0
         assert row["patient"]["name"] == "Ana López" and row["priority"] == "URGENT"
 
+        later_urgent = queued(priority="URGENT")
         by_priority = pharmacist.get("/api/dispensing/pending", params={"sortBy": "priority", "sortOrder": "desc"})
-        assert [row["priority"] for row in by_priority.json()["data"]] == ["STAT", "URGENT", "ROUTINE"]
+        assert [row["id"] for row in by_priority.json()["data"]] == [  # oldest first within a priority
+            stat["id"], urgent["id"], later_urgent["id"], routine["id"]]
+        lower_case = pharmacist.get("/api/dispensing/pending", params={"priority": "urgent", "sortOrder": "DESC"})
+        assert [row["id"] for row in lower_case.json()["data"]] == [later_urgent["id"], urgent["id"]]
         icu = pharmacist.get("/api/dispensing/pending", params={"departmentId": "icu"}).json()
         assert [row["id"] for row in icu["data"]] == [urgent["id"], stat["id"]] and icu["summary"]["totalPending"] == 2
         urgent_only = pharmacist.get("/api/dispensing/pending", params={"priority": "URGENT"}).json()
-        assert [row["id"] for row in urgent_only["data"]] == [urgent["id"]]
-        second = pharmacist.get("/api/dispensing/pending", params={"page": 2, "limit": 2}).json()
-        assert [row["id"] for row in second["data"]] == [stat["id"]]
-        assert second["pagination"] == {"page": 2, "limit": 2, "total": 3, "totalPages": 2}
+        assert [row["id"] for row in urgent_only["data"]] == [urgent["id"], later_urgent["id"]]
+        second = pharmacist.get("/api/dispensing/pending", params={"page": 2, "limit": 3}).json()
+        assert [row["id"] for row in second["data"]] == [later_urgent["id"]]
+        assert second["pagination"] == {"page": 2, "limit": 3, "total": 4, "totalPages": 2}
         started(pharmacist, urgent)
-        assert pharmacist.get("/api/dispensing/pending").json()["summary"]["totalPending"] == 2
+        assert pharmacist.get("/api/dispensing/pending").json()["summary"]["totalPending"] == 3
 
     @pytest.mark.parametrize("params", [{"page": "0"}, {"limit": "500"}, {"limit": "x"}, {"priority": "LOW"},
                                         {"sortBy": "name"}, {"sortOrder": "up"}])
@@ -279,9 +283,15 @@ class TestDispensing:
         assert [(lot["batchNumber"], lot["quantity"]) for lot in inventory] == [("OLD", 0), ("NEW", 44), ("IB1", 5)]
 
         with bff_app.app_context():  # the prescriber's host app is told, through its callback
-            assert outbox.deliver_due(0.05) >= 1
+            assert outbox.deliver_due(0.05) == 2
             assert db.session.scalars(db.select(OutboxMessage.status).where(
                 OutboxMessage.event_type == "widget.dispensing.medicine_unavailable")).all() == ["DELIVERED"]
+        completed = [payload["data"] for _, payload in list(callback_receiver.received.queue)
+                     if payload["type"] == "widget.dispensing.completed"]
+        assert completed[0]["lines"] == [{"product_code": "MED-042", "quantity": 10, "lot": "OLD",
+                                          "expiry": NEXT_YEAR}]
+        assert (completed[0]["entry_id"], completed[0]["status"], completed[0]["user_id"]) == (
+            entry["id"], "DISPENSED", "ph-1")
         received = [payload for _, payload in list(callback_receiver.received.queue)
                     if payload["type"] == "widget.dispensing.medicine_unavailable"]
         assert received[0]["data"] | {"entry_id": None, "medicine_id": None} == {

@@ -68,6 +68,9 @@ def test_a_sponsor_asking_for_verification_holds_completion_until_it_is_done(
     assert held.json()["details"]["methods"] == ["OTP"]
     record = pharmacist.get(f"/api/dispensing/{entry['id']}").json()
     assert record["status"] == "DISPENSING" and record["redemption"]["status"] == "PENDING_VERIFICATION"
+    changed = pharmacist.post(f"/api/dispensing/{entry['id']}/unavailable", json={"medicineId": medicine,
+                                                                                  "reason": "x"})
+    assert changed.status_code == 400 and changed.json()["code"] == "INVALID_STATUS"  # Osigu holds the lines now
 
     with bff_app.app_context():  # the verification component does this, in process, for the worklist
         redemption = redemptions.for_owner("his-a", ("pharmacy", entry["id"]))
@@ -76,3 +79,22 @@ def test_a_sponsor_asking_for_verification_holds_completion_until_it_is_done(
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "DISPENSED" and done.json()["redemption"]["claimId"].startswith("clm_")
     assert upstream_dispensations(code) == ["VOIDED", "DISPENSED"]
+
+
+def test_a_substitution_osigu_refuses_is_reported_and_not_resumed(make_bff, pharmacist, queued, stock,
+                                                                   upstream_dispensations):
+    stock(("MED-046", "PAN1", NEXT_YEAR, 40))
+    entry = queued({"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h",
+                    "substitution_allowed": False})
+    medicine = pharmacist.post(f"/api/dispensing/{entry['id']}/start").json()["medicines"][0]["id"]
+    assert pharmacist.post(f"/api/dispensing/{entry['id']}/dispense", json={"medicines": [{
+        "medicineId": medicine, "dispensedQuantity": 30, "substituted": True, "productCode": "MED-046",
+        "substituteNote": "Only the brand is in stock"}]}).ok
+    refusal = pharmacist.post(f"/api/dispensing/{entry['id']}/complete", json={})
+    assert refusal.status_code == 409 and refusal.json()["code"] == "REDEMPTION_REFUSED"
+    assert refusal.json()["details"]["reason"] == "SUBSTITUTION_NOT_ALLOWED"
+    with make_bff().app_context():  # a restart does not try again what Osigu refused for good
+        db.session.remove()
+    record = pharmacist.get(f"/api/dispensing/{entry['id']}").json()
+    assert record["status"] == "DISPENSING" and record["redemption"] is None
+    assert upstream_dispensations(entry["prescriptionId"]) == ["VOIDED", "VOIDED"]  # the code is free again
