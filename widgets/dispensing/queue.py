@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from bff.db import utcnow
 from bff.pharmacy import api as pharmacy_api
-from bff.pharmacy import queue
+from bff.pharmacy import queue, records
 from bff.pharmacy.models import CANCELLED, COLLECTED, DISPENSED, DISPENSING, PENDING, PRIORITIES, STATUSES
 from widgets.flow import INVALID
 from widgets.session import host_app
@@ -105,8 +105,16 @@ def filters():
     sort = args.get("sort") if args.get("sort") in SORTS else "urgent"
     page = args.get("page", "")
     return {"priority": args.get("priority") if args.get("priority") in PRIORITIES else "",
-            "departmentId": args.get("departmentId", context.get("department_id", ""))[:64],
+            "departmentId": department_filter() or context.get("department_id", ""),
             "sort": sort, "page": int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1}
+
+
+def department_filter():
+    """The department chosen in the filters, if it is one a department id can be (else none)."""
+    try:
+        return pharmacy_api._text_arg("departmentId")
+    except queue.QueueError:
+        return None
 
 
 def worklist_lists(actor):
@@ -119,9 +127,9 @@ def worklist_lists(actor):
     in_progress = queue.history_page(actor.tenant, 1, PAGE, status=DISPENSING)[0]
     ready = queue.history_page(actor.tenant, 1, PAGE, status=DISPENSED)[0]
     return {"filters": chosen, "summary": summary, "total": total, "pages": max(1, (total + PAGE - 1) // PAGE),
-            "rows": [pharmacy_api.row_json(entry, now) for entry in entries],
-            "in_progress": [pharmacy_api.row_json(entry, now) for entry in in_progress],
-            "ready": [pharmacy_api.row_json(entry, now) for entry in ready],
+            "rows": [records.row_json(entry, now) for entry in entries],
+            "in_progress": [records.row_json(entry, now) for entry in in_progress],
+            "ready": [records.row_json(entry, now) for entry in ready],
             "me": me(), "labels": labels(), "poll_seconds": POLL_SECONDS}
 
 
@@ -152,8 +160,8 @@ def history_rows(actor):
     """One page of the tenant's dispensing records for the history's filters (named as the API names them)."""
     args = request.args
     page = args.get("page", "")
-    chosen = {name: args.get(name, "").strip()[:64] for name in ("status", "patientId", "pharmacistId",
-                                                                  "startDate", "endDate")}
+    chosen = {name: (pharmacy_api._text_arg(name) or "").strip() for name in ("status", "patientId", "pharmacistId",
+                                                                              "startDate", "endDate")}
     chosen["page"] = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
     entries, total = queue.history_page(
         actor.tenant, chosen["page"], PAGE, pharmacist_id=chosen["pharmacistId"], patient_id=chosen["patientId"],
@@ -161,7 +169,7 @@ def history_rows(actor):
         end=chosen["endDate"] and pharmacy_api._moment("endDate", end=True),
         status=chosen["status"] and pharmacy_api._choice("status", STATUSES))
     now = utcnow()
-    return {"filters": chosen, "rows": [pharmacy_api.row_json(entry, now) for entry in entries], "total": total,
+    return {"filters": chosen, "rows": [records.row_json(entry, now) for entry in entries], "total": total,
             "pages": max(1, (total + PAGE - 1) // PAGE), "labels": labels(), "me": me()}
 
 

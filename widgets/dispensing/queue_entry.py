@@ -6,12 +6,11 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from bff import redemption as redemptions
-from bff.db import db
 from bff.pharmacy import api as pharmacy_api
-from bff.pharmacy import completion, inventory, queue
+from bff.pharmacy import completion, inventory, queue, records
 from bff.pharmacy.models import DISPENSED, DISPENSING
 from widgets.flow import INVALID
-from widgets.outcome import call_back, succeeded
+from widgets.outcome import succeeded
 
 from . import bp, gs1
 from .draft import flow
@@ -61,7 +60,7 @@ def line_view(entry, medicine, filled=None):
     """A medicine as its line shows it: status, what is left, the products it may be, and the lots to take from
     (first-expiry-first-out, the first one chosen unless a scan chose another)."""
     filled = filled or {}
-    shown = pharmacy_api.medicine_json(entry.tenant, medicine)
+    shown = records.medicine_json(entry.tenant, medicine)
     offered = choices(entry, medicine)
     chosen = filled.get("product_code") if filled.get("product_code") in offered else offered[0]
     lots = [{"batchNumber": lot.batch_number, "expiryDate": lot.expiry_date.isoformat(), "quantity": lot.quantity}
@@ -84,7 +83,7 @@ def render_entry(entry, status=200, alert=None, filled=None, errors=None, **cont
     holder = entry.assigned_to or {}
     mine = entry.status == DISPENSING and holder.get("id") == me()
     lines = [line_view(entry, medicine, filled.get(medicine["id"])) for medicine in entry.medicines]
-    return flow.render_step("queue_entry", status, alert, entry=pharmacy_api.row_json(entry), record=entry,
+    return flow.render_step("queue_entry", status, alert, entry=records.row_json(entry), record=entry,
                             lines=lines, mine=mine, held_by_other=entry.status == DISPENSING and not mine,
                             first_open=first_to_dispense(entry) if mine else None,
                             any_open=mine and any(line["open"] for line in lines), errors=errors or {}, labels=labels(),
@@ -292,15 +291,13 @@ def complete_entry():
 
 
 def completed(entry):
-    """The completed entry; when Osigu redeemed its code, the dispensing outcome to the host page and back end."""
+    """The completed entry; when Osigu redeemed its code, the dispensing outcome to the host page."""
     redemption = redemptions.for_owner(entry.completion["hostAppId"], ("pharmacy", entry.id))
     response = render_entry(entry, notice=_("Dispensed. The patient, or a nurse for them, may collect it."))
     if redemption is None or redemption.status != redemptions.DISPENSED:
         return response  # every medicine was unavailable: nothing to redeem
-    outcome = redemptions.outcome(redemption)
-    call_back("widget.dispensing.completed", outcome, key=redemption.dispensation_id)
-    db.session.commit()
-    return succeeded(response, outcome)
+    # The host app's back end hears widget.dispensing.completed from the queue itself (bff/pharmacy/queue.py).
+    return succeeded(response, redemptions.outcome(redemption))
 
 
 @bp.post("/queue/collect")

@@ -350,7 +350,9 @@ class TestHistory:
                                                     "patientId": "pat_01HXE0000000000000000ANA01"})
         assert set(re.findall(r'<tr data-osigu-entry="([^"]+)"', both.text)) == {first["id"], second["id"]}
         assert "No dispensing records match." in w.get("/queue/history/list", params={"endDate": "2020-01-01"}).text
-        bad = w.get("/queue/history/list", params={"startDate": "yesterday"})
-        assert "osigu-alert" in bad.text and "INVALID_REQUEST" in bad.text
+        for params in ({"startDate": "yesterday"}, {"patientId": "pat\x00"}):
+            bad = w.get("/queue/history/list", params=params)
+            assert "osigu-alert" in bad.text and "INVALID_REQUEST" in bad.text, params
+        assert entries_listed(w.get("/queue/list", params={"departmentId": "icu\x00"})) == [second["id"]]
         opened = w.get("/queue/entry", params={"entry": first["id"]})
         assert status_of(opened) == "DISPENSED" and "Handed to the patient" in opened.text
