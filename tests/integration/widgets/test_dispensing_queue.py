@@ -147,6 +147,27 @@ class TestWorklist:
         assert entries_listed(w.get("/queue/list", params={"priority": "LOW", "sort": "x"})) == [
             stat["id"], urgent["id"], routine["id"]]  # a value that is not a choice is no filter
 
+    def test_a_long_queue_is_paged_with_its_filters(self, pharmacist, bff_app):
+        from bff.pharmacy import queue
+
+        with bff_app.app_context():  # codes from elsewhere, queued as the API queues them
+            for number in range(23):
+                queue.add(tenant=TENANT, host_app_id="his-cb", source="api", code=f"RX-2026-{number:06d}",
+                          code_type="PRESCRIPTION", upstream_id=None, priority="URGENT" if number % 2 else None,
+                          department=None, patient={"id": f"pat-{number}"}, doctor={"id": None, "name": None},
+                          medicines=[queue.new_medicine("MED-042", "Paracetamol", 10)])
+            bff_db.session.commit()
+            bff_db.session.remove()
+        w = pharmacist()
+        first = w.get("/resume")
+        assert len(entries_listed(first)) == 20 and "Page 1 of 2" in first.text
+        assert 'hx-get="/widgets/dispensing/queue/list?page=2"' in first.text
+        second = w.get("/queue/list", params={"page": "2"})
+        assert len(entries_listed(second)) == 3 and "Page 2 of 2" in second.text
+        assert 'hx-get="/widgets/dispensing/queue/list?page=2"' in second.text  # it polls the page it shows
+        urgent = w.get("/queue/list", params={"priority": "URGENT"})
+        assert len(entries_listed(urgent)) == 11 and "Page 1" not in urgent.text
+
     def test_an_empty_queue_says_so_and_offers_a_refresh(self, pharmacist):
         page = pharmacist().get("/resume")
         assert "No prescriptions are waiting." in page.text
