@@ -1,6 +1,8 @@
 """One worklist entry: start it (locked to this pharmacist), dispense line by line, unavailable, return, complete,
 collect. Forms are checked with the hospital-pharmacy API's own body models; the rules are bff/pharmacy's."""
 
+from datetime import date
+
 from flask import render_template, request
 from flask_babel import gettext as _
 from pydantic import ValidationError
@@ -40,9 +42,8 @@ def checked(model, values, remaining=0):
     except ValidationError as error:
         messages = field_messages(remaining)
         # A rule over the whole body (a substitution without its note) has no field: it is the note's.
-        return None, {str(item["loc"][0]) if item["loc"] else "substituteNote":
-                      messages.get(str(item["loc"][0]) if item["loc"] else "substituteNote", "") for item in
-                      error.errors()}
+        fields = [str(item["loc"][0]) if item["loc"] else "substituteNote" for item in error.errors()]
+        return None, {field: messages.get(field, "") for field in fields}
 
 
 def choices(entry, medicine):
@@ -91,10 +92,10 @@ def render_entry(entry, status=200, alert=None, filled=None, errors=None, **cont
                             **context)
 
 
-def render_line(entry, medicine, filled=None, errors=None):
+def render_line(entry, medicine, filled):
     """One line's form alone: what choosing another product (and so other lots) swaps in."""
     return render_template("dispensing/queue_line.html", record=entry, line=line_view(entry, medicine, filled),
-                           mine=True, first_open=first_to_dispense(entry), errors=errors or {})
+                           mine=True, first_open=first_to_dispense(entry), errors={})
 
 
 def first_to_dispense(entry):
@@ -169,7 +170,7 @@ def line_for_product():
     return render_line(entry, medicine, {"product_code": request.args.get("product_code", "")[:30]})
 
 
-def typed_line(medicine):
+def typed_line():
     """A line's form as typed, kept to show it again beside what to fix."""
     form = request.form
     return {"product_code": form.get("product_code", "")[:30], "lot": form.get("batch_number", "")[:40],
@@ -188,7 +189,7 @@ def dispense_line():
     medicine = medicine_of(entry, request.form.get("medicine_id", ""))
     if medicine is None:
         return refused_in_place(entry_id, queue.QueueError(404, "NOT_FOUND", "No such medicine."))
-    typed = typed_line(medicine)
+    typed = typed_line()
     remaining = medicine["prescribedQuantity"] - medicine["dispensedQuantity"]
     product_code = typed["product_code"] or medicine["productCode"]
     substituted = product_code != medicine["productCode"]
@@ -223,7 +224,7 @@ def scan_pack_for_line():
         pack = gs1.read_pack(request.form.get("scan", ""))
     except gs1.Unreadable as error:
         return render_entry(entry, INVALID, scan_error=error.message)
-    if pack.expiry and pack.expiry < pack.expiry.today():
+    if pack.expiry and pack.expiry < date.today():
         return render_entry(entry, INVALID, scan_error=expired_message(pack.expiry))
     for medicine in entry.medicines:
         if medicine["status"] not in OPEN_LINES:
