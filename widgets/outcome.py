@@ -31,9 +31,9 @@ def succeed(render, draft, *, kind, upstream_id, callback, key=None):
     key names the callback when one object can have several outcomes (a request sent again after a rejection).
     """
     ownership.bind(kind, upstream_id)
-    call_back(callback, for_host(draft), key=key or upstream_id)  # the server-side twin of the success message
+    call_back(callback, for_host(draft.outcome, draft), key=key or upstream_id)  # the success message's twin
     db.session.commit()
-    return succeeded(render(), draft)
+    return succeeded(render(), draft.outcome, draft)
 
 
 def call_back(event, data, key):
@@ -44,15 +44,15 @@ def call_back(event, data, key):
         outbox.enqueue(host_app().id, event, data | {"user_id": g.widget_session.user["id"]}, key=key)
 
 
-def succeeded(response, draft):
-    """Tell the host page the draft's outcome (again, after a replay: it dedupes on the outcome's identifiers)."""
-    return announce(response, "osigu:success", {"outcome": for_host(draft)})
+def succeeded(response, outcome, draft=None):
+    """Tell the host page the outcome (again, after a replay: it dedupes on the outcome's identifiers)."""
+    return announce(response, "osigu:success", {"outcome": for_host(outcome, draft)})
 
 
-def for_host(draft):
-    """The draft's outcome as the host app takes it: Osigu's shape, or a FHIR R4 Bundle (outcome_format "fhir")
-    built from the draft; with the coverage assertion the session was opened for, if any (CDS Hooks)."""
-    outcome, context = draft.outcome, g.widget_session.context
+def for_host(outcome, draft=None):
+    """The outcome as the host app takes it: Osigu's shape, or a FHIR R4 Bundle (outcome_format "fhir") built
+    with what the widget's draft adds; with the coverage assertion the session was opened for (CDS Hooks)."""
+    context = g.widget_session.context
     if context.get("coverage_assertion_id") and "preauthorization_id" in outcome:
         outcome = outcome | {"coverage_assertion_id": context["coverage_assertion_id"]}
     if host_app().outcome_format != "fhir":

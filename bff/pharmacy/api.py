@@ -251,7 +251,8 @@ def add_code():
         doctor={"id": None, "name": None},
         medicines=[queue.new_medicine(product["prescribed_product_code"],
                                       product.get("prescribed_product_name") or product["name"],
-                                      product["prescribed_quantity"], product.get("posology"))
+                                      product["prescribed_quantity"], product.get("posology"),
+                                      product.get("substitution_allowed", True))
                    for product in read["products"]],
         actor=actor, entry_id=entry_id)
     try:

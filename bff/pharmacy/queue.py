@@ -60,12 +60,12 @@ def new_id():
     return f"dq_{uuid.uuid4().hex[:24]}"
 
 
-def new_medicine(product_code, name, quantity, dosage=None):
-    """A medicine line of a new entry."""
+def new_medicine(product_code, name, quantity, dosage=None, substitution_allowed=True):
+    """A medicine line of a new entry (substitutionAllowed: whether the prescriber lets the pharmacy substitute)."""
     return {"id": f"med_{uuid.uuid4().hex[:16]}", "productCode": product_code, "name": name, "dosage": dosage,
             "prescribedQuantity": quantity, "dispensedQuantity": 0, "status": ITEM_PENDING, "batches": [],
             "dispensedProductCode": None, "substituted": False, "substituteNote": None,
-            "unavailableReason": None, "alternativeSuggested": None}
+            "unavailableReason": None, "alternativeSuggested": None, "substitutionAllowed": substitution_allowed}
 
 
 def add(*, tenant, host_app_id, source, code, code_type, upstream_id, priority, department, patient, doctor,
@@ -100,7 +100,7 @@ def join_issued(session, prescription, patient, lines):
                  "lastName": patient.get("last_name")},
         doctor={"id": session.user.get("id"), "name": session.user.get("name")},
         medicines=[new_medicine(line["product_code"], line.get("name") or line["product_code"], line["quantity"],
-                                line.get("dosage")) for line in lines],
+                                line.get("dosage"), line.get("substitution_allowed", True)) for line in lines],
         created_at=_parsed(prescription.get("created_at")), actor=Actor(session.user, host_app.id, tenant_of(host_app)))
 
 
@@ -350,6 +350,14 @@ def pending_page(tenant, page, limit, priority=None, department_id=None, sort_by
                "urgent": sum(entry.priority in ("URGENT", "STAT") for entry in entries),
                "averageWaitTime": round(sum(waits) / len(waits), 1) if waits else 0}
     return entries[(page - 1) * limit: page * limit], len(entries), summary
+
+
+def departments(tenant):
+    """The departments the tenant's pending entries come from ({"id", "name"}, by name), for a worklist's filter."""
+    found = db.session.scalars(db.select(QueueEntry.department).where(
+        QueueEntry.tenant == tenant, QueueEntry.status == PENDING, QueueEntry.department.is_not(None))).all()
+    unique = {department["id"]: department for department in found if department.get("id")}
+    return sorted(unique.values(), key=lambda department: department.get("name") or department["id"])
 
 
 def history_page(tenant, page, limit, pharmacist_id=None, patient_id=None, start=None, end=None, status=None):

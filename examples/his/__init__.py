@@ -82,6 +82,25 @@ TEXTS = {
 }
 # The pharmacy dispenses codes from every market with one host app's key (a code is its own credential).
 PHARMACY_MARKET = "v1"
+# The hospital's wards: a ward doctor's prescription joins the hospital pharmacy's queue with its priority.
+WARDS = {"icu": {"id": "icu", "name": "UCI / ICU"}, "ward-3": {"id": "ward-3", "name": "Medicina interna · 3"}}
+PRIORITIES = ("ROUTINE", "URGENT", "STAT")
+WARD_TEXTS = {
+    "es": {"ward": "Planta", "ward_title": "Receta de planta (va a la cola de la farmacia del hospital)",
+           "priority": "Prioridad", "ROUTINE": "Rutinaria", "URGENT": "Urgente", "STAT": "STAT (inmediata)",
+           "hospital_pharmacy": "Farmacia del hospital", "worklist": "Lista de trabajo de la farmacia",
+           "completed": "{code}: dispensación {id} completada."},
+    "en": {"ward": "Ward", "ward_title": "Ward prescription (it joins the hospital pharmacy's queue)",
+           "priority": "Priority", "ROUTINE": "Routine", "URGENT": "Urgent", "STAT": "STAT (now)",
+           "hospital_pharmacy": "Hospital pharmacy", "worklist": "Pharmacy worklist",
+           "completed": "{code}: dispensation {id} completed."},
+    "pt": {"ward": "Enfermaria", "ward_title": "Receita de enfermaria (entra na fila da farmácia do hospital)",
+           "priority": "Prioridade", "ROUTINE": "Rotina", "URGENT": "Urgente", "STAT": "STAT (imediata)",
+           "hospital_pharmacy": "Farmácia do hospital", "worklist": "Lista de trabalho da farmácia",
+           "completed": "{code}: dispensa {id} concluída."},
+}
+for _lang, _texts in WARD_TEXTS.items():
+    TEXTS[_lang] |= _texts
 
 
 def create_app(test_config=None):
@@ -111,6 +130,16 @@ def create_app(test_config=None):
         """The pharmacist's page: a code (from the clinic, typed or scanned) and the dispensing widget."""
         return page("his/pharmacy.html", code=request.args.get("code", "")[:40])
 
+    @app.get("/ward")
+    def ward():
+        """A ward doctor's page: prescribe for an inpatient with a priority; the pharmacy's queue gets it."""
+        return page("his/ward.html", wards=WARDS, priorities=PRIORITIES)
+
+    @app.get("/hospital-pharmacy")
+    def hospital_pharmacy():
+        """The hospital pharmacist's page: the dispensing widget in queue mode, the wards' prescriptions."""
+        return page("his/hospital_pharmacy.html")
+
     @app.post("/widget-session")
     def widget_session():
         """Vouch for the signed-in doctor or pharmacist: ask the BFF for a widget session (the API key stays here)."""
@@ -125,9 +154,15 @@ def create_app(test_config=None):
             # The BFF checks the code's shape; the widget asks for one when there is none.
             body |= {"widget": "dispensing", "user": PHARMACIST,
                      "context": {"code": choice["code"]} if choice.get("code") else {}}
+            if choice.get("mode") == "queue":  # the hospital pharmacy's worklist
+                body["context"] = {"mode": "queue"}
         else:
             body |= {"widget": "prescription", "user": DOCTOR,
                      "context": {"patient": PATIENTS[choice["patient"]]} if choice.get("patient") in PATIENTS else {}}
+            if choice.get("ward") in WARDS:  # an inpatient's prescription joins the pharmacy's queue
+                body["context"] |= {"department": WARDS[choice["ward"]],
+                                    "priority": choice["priority"] if choice.get("priority") in PRIORITIES
+                                    else "ROUTINE"}
         answer = requests.post(f"{app.config['BFF_URL']}/v1/widget-sessions", json=body, timeout=10,
                                headers={"Authorization": f"Bearer {api_key}"})
         return answer.json(), answer.status_code

@@ -48,7 +48,7 @@ def complete():
     """Hand over what the form says and complete once: a double click, a retry or a second tab dispense once."""
     current = flow.draft()
     if current.outcome:
-        return succeeded(render_done(), current)
+        return succeeded(render_done(), current.outcome, current)
     found = current_redemption()
     if found is not None and found.status == redemptions.DISPENSED:
         return finish(found)  # completed by another tab, or after a lost answer

@@ -68,9 +68,16 @@ def product_name(code):
 
 def equivalents(line):
     """The registered products this line may be swapped for under the rule that applies, never another."""
-    rule = SAME.get(flow.draft().substitution_policy)
-    prescribed = product(line["prescribed_product_code"])
-    if not (line["substitution_allowed"] and rule and prescribed and prescribed.get("inn")):
+    if not line["substitution_allowed"]:
+        return []
+    return same_as(line["prescribed_product_code"], flow.draft().substitution_policy)
+
+
+def same_as(product_code, policy):
+    """The registered products that may replace product_code under a substitution policy (none for an unknown one)."""
+    rule = SAME.get(policy)
+    prescribed = product(product_code)
+    if not (rule and prescribed and prescribed.get("inn")):
         return []
     try:
         same_inn = registered().search(prescribed["inn"], 1000)

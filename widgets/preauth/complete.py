@@ -98,7 +98,7 @@ def complete():
     """Send the request once (a double click or a retry replays the first answer), then show the decision."""
     current = flow.draft()
     if current.outcome:
-        return succeeded(render_done(), current)
+        return succeeded(render_done(), current.outcome, current)
     if first_unfinished(current) not in ("review", "verify"):
         return flow.show("review")
     body = {"preauthorization_id": current.preauthorization_id, "attempt": current.attempt,

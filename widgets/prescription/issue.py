@@ -65,7 +65,7 @@ def issue():
     """Issue the prescription once: a double click or a retry replays the first answer, never a second one."""
     current = flow.draft()
     if current.outcome:
-        return succeeded(render_done(), current)
+        return succeeded(render_done(), current.outcome, current)
     if first_unfinished(current) != "review":
         return flow.show("review")
     body = prescription_body(current)

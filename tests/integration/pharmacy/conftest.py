@@ -82,6 +82,12 @@ def anonymous(bff_url, pharmacy_openapi):
 
 
 @pytest.fixture
+def bearing(bff_url, pharmacy_openapi):
+    """A client that presents whatever token it is given."""
+    return lambda token: PharmacyApi(bff_url, token, pharmacy_openapi)
+
+
+@pytest.fixture
 def pharmacist(session_for):
     return session_for("ph-1")
 

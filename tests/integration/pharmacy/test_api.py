@@ -36,13 +36,9 @@ def line(record, product_code="MED-042"):
 
 
 class TestAuth:
-    def test_no_token_a_bad_token_and_another_widgets_session(self, anonymous, session_for, pharmacy_openapi,
-                                                              bff_url):
-        from conftest import PharmacyApi
-
+    def test_no_token_a_bad_token_and_another_widgets_session(self, anonymous, session_for, bearing):
         refused(anonymous.get("/api/dispensing/pending"), 401, "UNAUTHORIZED")
-        refused(PharmacyApi(bff_url, "not-a-token", pharmacy_openapi).get("/api/dispensing/pending"), 401,
-                "UNAUTHORIZED")
+        refused(bearing("not-a-token").get("/api/dispensing/pending"), 401, "UNAUTHORIZED")
         doctor = session_for("dr-7", role="doctor", widget="prescription")
         refused(doctor.get("/api/dispensing/pending"), 403, "FORBIDDEN")
 
