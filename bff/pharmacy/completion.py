@@ -29,6 +29,11 @@ def complete(actor, entry_id, notes=None, counseled=None):
     return _redeem_and_finish(entry)
 
 
+def finish_verified(entry_id):
+    """Finish the completion Osigu held for the beneficiary's verification, once it redeemed the code meanwhile."""
+    return _redeem_and_finish(db.session.get(QueueEntry, entry_id))
+
+
 def resume(app):
     """Finish, at start-up, the completions a previous process left after the pharmacist asked for them."""
     with app.app_context():

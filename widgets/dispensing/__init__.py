@@ -12,7 +12,7 @@ def init_dispensing(app):
     """Register the widget's steps and tell the shell where it starts."""
     from widgets import install
 
-    from . import code, complete, products, queue, queue_entry  # noqa: F401  (they add their routes to bp)
+    from . import code, complete, products, queue, queue_entry, queue_verify  # noqa: F401  (they add their routes to bp)
     from .draft import DispensingDraft
 
     install(app, bp, DispensingDraft)

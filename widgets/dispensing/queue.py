@@ -69,7 +69,7 @@ def refusal_alert(error):
         "INVALID_REQUEST": _("This cannot be recorded as entered. Check the product, lot and expiry."),
         "FORBIDDEN": _("Your user may not do this. Ask your administrator for the pharmacist's permissions."),
         "VERIFICATION_REQUIRED": _("The sponsor asks to verify the beneficiary before Osigu redeems this code. "
-                                   "Dispense the code at the counter to verify them."),
+                                   "Complete again to verify them."),
         "OSIGU_UNAVAILABLE": refusal_messages()["UPSTREAM_UNAVAILABLE"],
         "REDEMPTION_REFUSED": refusal_messages().get(details.get("reason"))
         or _("Osigu refused to redeem this code. Nothing was completed."),

@@ -3,7 +3,7 @@ collect. Forms are checked with the hospital-pharmacy API's own body models; the
 
 from datetime import date
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
@@ -11,6 +11,7 @@ from bff import redemption as redemptions
 from bff.pharmacy import api as pharmacy_api
 from bff.pharmacy import completion, inventory, queue, records
 from bff.pharmacy.models import DISPENSED, DISPENSING
+from widgets import verification
 from widgets.flow import INVALID
 from widgets.outcome import succeeded
 
@@ -78,11 +79,34 @@ def line_view(entry, medicine, filled=None):
         "name": medicine["name"] or product_name(medicine["productCode"])}
 
 
+def waiting_redemption(entry):
+    """The entry's redemption while Osigu holds its completion for the beneficiary's verification, else None."""
+    if entry.status != DISPENSING or entry.completion is None:
+        return None
+    redemption = redemptions.for_owner(entry.completion["hostAppId"], ("pharmacy", entry.id))
+    return redemption if redemption is not None and redemption.status == redemptions.PENDING_VERIFICATION else None
+
+
+def verification_of(entry):
+    """The verification component for a held completion (its routes are queue_verify.py's), else None."""
+    redemption = waiting_redemption(entry)
+    if redemption is None:
+        return None
+    try:
+        shown = verification.context(redemptions.verification(redemption))
+    except redemptions.RedemptionError:
+        return None  # Osigu cannot say now: completing again asks it again
+    shown["urls"] = {name: url_for(f"{bp.name}.queue_verification.verification_{name}", entry=entry.id)
+                     for name in ("status", "poll", "send_otp", "otp", "biometric")}
+    return shown
+
+
 def render_entry(entry, status=200, alert=None, filled=None, errors=None, **context):
     """Render an entry: who holds it, its medicines, and what this pharmacist may do with it now."""
     filled = filled or {}
     holder = entry.assigned_to or {}
     mine = entry.status == DISPENSING and holder.get("id") == me()
+    context.setdefault("verification", verification_of(entry) if mine else None)
     lines = [line_view(entry, medicine, filled.get(medicine["id"])) for medicine in entry.medicines]
     return flow.render_step("queue_entry", status, alert, entry=records.row_json(entry), record=entry,
                             lines=lines, mine=mine, held_by_other=entry.status == DISPENSING and not mine,
@@ -287,8 +311,21 @@ def complete_entry():
             return render_entry(entry)  # a double click, or a retry after a lost answer: completed once
         entry = completion.complete(acting("CREATE"), entry.id, body.notes, body.patientCounseled)
     except queue.QueueError as error:
+        if error.code == "VERIFICATION_REQUIRED":
+            return held_for_verification(entry_id, error)
         return refused_in_place(entry_id, error)
     return completed(entry)
+
+
+def held_for_verification(entry_id, error):
+    """The entry with the verification component in place of its Complete form: a step to take, not a refusal
+    (the refusal's alert only when Osigu could not say what it asks; completing again asks again)."""
+    try:
+        entry = found(entry_id)
+    except queue.QueueError as missing:
+        return worklist(INVALID, refusal_alert(missing))
+    shown = verification_of(entry)
+    return render_entry(entry, verification=shown) if shown else refused_in_place(entry_id, error)
 
 
 def completed(entry):

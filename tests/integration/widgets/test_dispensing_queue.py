@@ -1,6 +1,7 @@
 """The dispensing widget's worklist (context mode "queue") over HTTP: the hospital pharmacy's queue, each entry
 dispensed line by line on bff/pharmacy's rules, every refusal shown in place."""
 
+import base64
 import re
 from datetime import date, timedelta
 
@@ -11,6 +12,7 @@ from widget_client import ORIGIN, invalid, step_of, trigger_of
 from bff.db import OutboxMessage
 from bff.db import db as bff_db
 from bff.pharmacy import inventory
+from bff.redemption import Redemption
 
 TENANT = "demo-hospital"  # his-a and his-cb act with the BFF's own credentials: the demo hospital's
 PARACETAMOL = {"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h"}
@@ -18,6 +20,7 @@ ALBENDAZOLE = {"product_code": "MED-043", "quantity": 20, "posology": "1 tablet 
 SOON, LATER = date.today() + timedelta(days=60), date.today() + timedelta(days=400)
 LAST_MONTH = date.today() - timedelta(days=30)
 PARACETAMOL_GTIN = "07709990000429"
+TRAMADOL = {"product_code": "MED-069", "quantity": 10, "posology": "1 capsule every 12 h"}  # controlled: verified
 
 
 @pytest.fixture
@@ -350,6 +353,90 @@ class TestDispensing:
         w.post("/queue/unavailable", data={"entry": entry["id"], "medicine_id": medicine_id, "reason": "None left"})
         done = w.post("/queue/complete", data={"entry": entry["id"]})
         assert status_of(done) == "DISPENSED" and "osigu:success" not in trigger_of(done)
+
+
+@pytest.fixture
+def held_for_verification(pharmacist, queued, bff_app):
+    """A tramadol entry dispensed and completed: Osigu holds it until the beneficiary is verified.
+    Returns (the worklist session, the entry, the answer to Complete, the entry's dispensation id)."""
+    with bff_app.app_context():
+        assert inventory.import_csv(TENANT, ["productCode,batchNumber,expiryDate,quantity",
+                                             f"MED-069,TRM-1,{LATER},20"]) == (1, [])
+        bff_db.session.remove()
+    entry = queued(TRAMADOL)
+    w = pharmacist()
+    medicine_id = line_of(w.post("/queue/start", data={"entry": entry["id"]}), "MED-069")[0]
+    assert not invalid(dispense(w, entry["id"], medicine_id, 10, "TRM-1", product_code="MED-069"))
+    held = w.post("/queue/complete", data={"entry": entry["id"]})
+    with bff_app.app_context():
+        dispensation_id = bff_db.session.scalar(bff_db.select(Redemption.dispensation_id).filter_by(
+            owner_kind="pharmacy", owner_id=entry["id"]).order_by(Redemption.created_at.desc()).limit(1))
+        bff_db.session.remove()
+    return w, entry, held, dispensation_id
+
+
+def wrong(otp):
+    return "111111" if otp != "111111" else "222222"
+
+
+def route(url):
+    """A URL the component rendered, as the session asks it (under the widget's base)."""
+    return url.replace("&amp;", "&").removeprefix("/widgets/dispensing")
+
+
+class TestVerification:
+    def test_the_right_code_after_a_wrong_one_completes_the_entry_once(self, held_for_verification, read_otp,
+                                                                       simulator_rows, callbacks):
+        w, entry, held, dispensation_id = held_for_verification
+        assert held.status_code == 200 and status_of(held) == "DISPENSING" and not invalid(held)
+        assert "Verify the beneficiary" in held.text and "Attempts left: 3" in held.text
+        assert "Complete dispensing" not in held.text and "osigu:success" not in trigger_of(held)
+        otp_form = re.search(r'<form class="osigu-form" hx-post="([^"]+)"', held.text).group(1)
+        assert otp_form == f"/widgets/dispensing/queue/verification/otp?entry={entry['id']}"
+        reloaded = w.get("/queue/entry", params={"entry": entry["id"]})  # not a dead screen
+        assert 'name="otp"' in reloaded.text and "Attempts left: 3" in reloaded.text
+
+        otp, otp_form = read_otp(dispensation_id), route(otp_form)
+        refused = w.post(otp_form, data={"otp": wrong(otp)})
+        assert "That code is not right" in refused.text and "Attempts left: 2" in refused.text
+        assert "HX-Retarget" not in refused.headers
+        done = w.post(otp_form, data={"otp": otp})
+        assert done.headers["HX-Retarget"] == "#widget" and status_of(done) == "DISPENSED", done.text
+        outcome = trigger_of(done)["osigu:success"]["outcome"]
+        assert outcome["code"] == entry["prescriptionId"] and outcome["dispensation_id"] == dispensation_id
+        assert outcome["lines"] == [{"product_code": "MED-069", "quantity": 10, "lot": "TRM-1",
+                                     "expiry": LATER.isoformat()}]
+        assert simulator_rows(entry["prescriptionId"]).count("DISPENSED") == 1
+        assert [payload["dispensation_id"] for kind, payload in callbacks()
+                if kind == "widget.dispensing.completed"] == [dispensation_id]
+        again = w.post(otp_form, data={"otp": otp})  # nothing waits any more: the entry as it stands
+        assert status_of(again) == "DISPENSED" and "osigu:success" not in trigger_of(again)
+        assert entries_listed(w.get("/queue/list"), "Ready for collection") == [entry["id"]]
+
+    def test_a_matching_reading_through_the_form_fields_completes_the_entry(self, held_for_verification,
+                                                                          eventually, simulator_rows):
+        w, entry, held, _ = held_for_verification
+        form = re.search(r"<form data-osigu-biometric .*?</form>", held.text, re.S).group(0)
+        url = re.search(r'hx-post="([^"]+)"', form).group(1)
+        assert url == f"/widgets/dispensing/queue/verification/biometric?entry={entry['id']}"
+        assert '<input type="hidden" name="modality" value="FINGERPRINT">' in form
+        assert '<input type="hidden" name="reading">' in form and "data-osigu-biometric-camera" in form
+        reading = base64.b64encode(b"a fingerprint template").decode()
+        waiting = w.post(route(url), data={"modality": "FINGERPRINT", "reading": reading})
+        poll = route(re.search(r'hx-get="([^"]+)" hx-trigger="load delay:', waiting.text).group(1))
+        answer = eventually(lambda: (polled := w.get(poll)).status_code == 286 and polled)
+        assert status_of(answer) == "DISPENSED" and trigger_of(answer)["osigu:success"]["outcome"]["status"] == \
+            "DISPENSED"
+        assert simulator_rows(entry["prescriptionId"]).count("DISPENSED") == 1
+
+    def test_another_pharmacist_cannot_verify_someone_elses_entry(self, held_for_verification, pharmacist,
+                                                                 read_otp):
+        w, entry, _, dispensation_id = held_for_verification
+        other = pharmacist("ph-2").post("/queue/verification/otp", params={"entry": entry["id"]},
+                                        data={"otp": read_otp(dispensation_id)})
+        assert status_of(other) == "DISPENSING" and "osigu:success" not in trigger_of(other)
+        assert 'name="otp"' not in other.text
+        assert 'name="otp"' in w.get("/queue/entry", params={"entry": entry["id"]}).text
 
 
 class TestHistory:
