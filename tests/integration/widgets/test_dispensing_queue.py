@@ -356,9 +356,8 @@ class TestDispensing:
 
 
 @pytest.fixture
-def held_for_verification(pharmacist, queued, bff_app):
-    """A tramadol entry dispensed and completed: Osigu holds it until the beneficiary is verified.
-    Returns (the worklist session, the entry, the answer to Complete, the entry's dispensation id)."""
+def tramadol_dispensed(pharmacist, queued, bff_app):
+    """A tramadol entry started and handed over by ph-1, not yet completed: (the worklist session, the entry)."""
     with bff_app.app_context():
         assert inventory.import_csv(TENANT, ["productCode,batchNumber,expiryDate,quantity",
                                              f"MED-069,TRM-1,{LATER},20"]) == (1, [])
@@ -367,6 +366,14 @@ def held_for_verification(pharmacist, queued, bff_app):
     w = pharmacist()
     medicine_id = line_of(w.post("/queue/start", data={"entry": entry["id"]}), "MED-069")[0]
     assert not invalid(dispense(w, entry["id"], medicine_id, 10, "TRM-1", product_code="MED-069"))
+    return w, entry
+
+
+@pytest.fixture
+def held_for_verification(tramadol_dispensed, bff_app):
+    """The tramadol entry completed: Osigu holds it until the beneficiary is verified.
+    Returns (the worklist session, the entry, the answer to Complete, the entry's dispensation id)."""
+    w, entry = tramadol_dispensed
     held = w.post("/queue/complete", data={"entry": entry["id"]})
     with bff_app.app_context():
         dispensation_id = bff_db.session.scalar(bff_db.select(Redemption.dispensation_id).filter_by(
@@ -428,6 +435,27 @@ class TestVerification:
         assert status_of(answer) == "DISPENSED" and trigger_of(answer)["osigu:success"]["outcome"]["status"] == \
             "DISPENSED"
         assert simulator_rows(entry["prescriptionId"]).count("DISPENSED") == 1
+
+    def test_an_api_completion_held_for_verification_is_verified_in_the_worklist(self, tramadol_dispensed, bff_url,
+                                                                                 read_otp):
+        w, entry = tramadol_dispensed
+        token = requests.post(f"{bff_url}/v1/widget-sessions", timeout=10, json={
+            "widget": "dispensing", "origin": ORIGIN, "user": {"id": "ph-1", "name": "Farm. PH-1",
+                                                              "role": "PHARMACIST"}},
+            headers={"Authorization": "Bearer his-cb-api-key-0123456789"}).json()["token"]
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {token}"
+        held = api.post(f"{bff_url}/api/dispensing/{entry['id']}/complete", json={}, timeout=30)
+        assert held.status_code == 409 and held.json()["code"] == "VERIFICATION_REQUIRED", held.text
+        dispensation_id = held.json()["details"]["dispensationId"]
+        opened = w.get("/queue/entry", params={"entry": entry["id"]})
+        otp_form = route(re.search(r'<form class="osigu-form" hx-post="([^"]+)"', opened.text).group(1))
+        done = w.post(otp_form, data={"otp": read_otp(dispensation_id)})
+        assert status_of(done) == "DISPENSED" and "osigu:success" in trigger_of(done)
+        record = api.get(f"{bff_url}/api/dispensing/{entry['id']}", timeout=10).json()
+        assert record["status"] == "DISPENSED" and record["redemption"]["status"] == "DISPENSED"
+        again = api.post(f"{bff_url}/api/dispensing/{entry['id']}/complete", json={}, timeout=30)
+        assert again.status_code == 400 and again.json()["code"] == "INVALID_STATUS"
 
     def test_another_pharmacist_cannot_verify_someone_elses_entry(self, held_for_verification, pharmacist,
                                                                  read_otp):
