@@ -13,6 +13,9 @@ from bff.db import OutboxMessage
 from bff.db import db as bff_db
 from bff.pharmacy import inventory
 from bff.redemption import Redemption
+from simulator.db import db as sim_db
+from simulator.db import utcnow
+from simulator.models import Dispensation
 
 TENANT = "demo-hospital"  # his-a and his-cb act with the BFF's own credentials: the demo hospital's
 PARACETAMOL = {"product_code": "MED-042", "quantity": 30, "posology": "1 tablet every 8 h"}
@@ -456,6 +459,29 @@ class TestVerification:
         assert record["status"] == "DISPENSED" and record["redemption"]["status"] == "DISPENSED"
         again = api.post(f"{bff_url}/api/dispensing/{entry['id']}/complete", json={}, timeout=30)
         assert again.status_code == 400 and again.json()["code"] == "INVALID_STATUS"
+
+    def test_a_dispensation_voided_for_idleness_while_verifying_is_completed_again(self, held_for_verification,
+                                                                                 simulator_app, read_otp,
+                                                                                 simulator_rows):
+        w, entry, held, dispensation_id = held_for_verification
+        otp_form = route(re.search(r'<form class="osigu-form" hx-post="([^"]+)"', held.text).group(1))
+        with simulator_app.app_context():
+            row = sim_db.session.get(Dispensation, dispensation_id)
+            row.updated_at = utcnow() - timedelta(seconds=simulator_app.config["DISPENSATION_TIMEOUT_SECONDS"] + 1)
+            sim_db.session.commit()
+        voided = w.post(otp_form, data={"otp": read_otp(dispensation_id)})
+        assert voided.headers["HX-Retarget"] == "#widget" and status_of(voided) == "DISPENSING"
+        assert "left idle too long" in voided.text and "osigu:success" not in trigger_of(voided)
+        assert 'name="otp"' not in voided.text and "Complete dispensing" in voided.text
+        again = w.post("/queue/complete", data={"entry": entry["id"]})
+        fresh = route(re.search(r'<form class="osigu-form" hx-post="([^"]+)"', again.text).group(1))
+        with simulator_app.app_context():
+            new_id = sim_db.session.scalar(sim_db.select(Dispensation.id).filter_by(
+                code=entry["prescriptionId"], status="PENDING_VERIFICATION"))
+        done = w.post(fresh, data={"otp": read_otp(new_id)})
+        assert status_of(done) == "DISPENSED" and trigger_of(done)["osigu:success"]["outcome"]["dispensation_id"] \
+            == new_id
+        assert simulator_rows(entry["prescriptionId"]).count("DISPENSED") == 1
 
     def test_another_pharmacist_cannot_verify_someone_elses_entry(self, held_for_verification, pharmacist,
                                                                  read_otp):
