@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from . import config as settings
-from . import outbox, redemption, retention
+from . import outbox, preauth_decisions, redemption, retention
 from .db import db, init_db
 from .errors import register_error_handlers
 from .health import bp as health_bp
@@ -68,6 +68,7 @@ def create_app(test_config=None):
     with app.app_context():
         db.create_all()
     redemption.init_app(app)
+    preauth_decisions.init_app(app)
     if app.config["OUTBOX_WORKER"]:
         outbox.start_worker(app)
     if app.config["RETENTION_WORKER"]:

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from . import host_apps, ownership, provider_products
+from . import host_apps, osigu_scopes, ownership, provider_products
 from .db import db
 from .errors import ApiError
-from .upstream import passthrough
+from .upstream import UpstreamError, passthrough
 
 bp = Blueprint("proxy", __name__, url_prefix="/v1/osigu")
 
@@ -187,11 +187,18 @@ def forward(path):
     _authorize(host_app, rule, object_id)
     key = _idempotency_key()
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
-    upstream = host_apps.upstream_for(host_app).request(
-        request.method, "/" + path, params=list(request.args.items(multi=True)),
-        data=request.get_data() or None, headers=headers, stream=not rule.binds,
-        idempotency_key=key and f"{host_app.id}:{key}",
-    )
+    client = host_apps.upstream_for(host_app)
+    try:
+        upstream = client.request(
+            request.method, "/" + path, params=list(request.args.items(multi=True)),
+            data=request.get_data() or None, headers=headers, stream=not rule.binds,
+            idempotency_key=key and f"{host_app.id}:{key}",
+        )
+    except UpstreamError as error:
+        missing_scope = osigu_scopes.refusal(error, client, request.method, path)
+        if missing_scope is None:
+            raise
+        raise missing_scope from error
     provider_products.forget_after(host_app, request.method, path)
     kept = {name: upstream.headers[name] for name in RESPONSE_HEADERS if name in upstream.headers}
     current_app.logger.debug("proxied %s /%s -> %s", request.method, path, upstream.status_code)

@@ -24,6 +24,9 @@ Choices, and why:
   the row records what Osigu says: a second complete is never an error, only the first completion.
 - The dispensation is bound (`bff.ownership`) to the widget session that started it, or to its host app
   when no session did, so the proxy and Osigu's webhooks follow it to its host app.
+- Osigu's `dispensing.completed`/`dispensing.cancelled` webhooks move an open row with no call in flight to
+  DISPENSED or VOIDED (the idle timeout too), and `claim.created` fills its claim: a row in flight is left
+  to Osigu's answer, which the next call or `refresh` records.
 - Osigu has no "send OTP" call: complete on an unverified dispensation (re)sends it, so `send_otp`
   completes again after checking the beneficiary is not verified yet. `validate_otp` and `poll` complete
   as soon as Osigu says verified, so neither door repeats that step.
@@ -42,7 +45,7 @@ from sqlalchemy import JSON, DateTime, Index, String, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import host_apps, ownership
+from . import host_apps, ownership, webhooks
 from .db import WidgetSession, aware, db, utcnow
 from .upstream import IN_PROGRESS, UpstreamError, path
 
@@ -140,7 +143,10 @@ class Line(BaseModel):
 
 
 def init_app(app):
-    """Finish or report, at start-up, the redemptions a previous process left in the middle."""
+    """Follow Osigu's dispensing webhooks; finish or report, at start-up, what a previous process left in the middle."""
+    webhooks.subscribe(app, "dispensing.completed", _follow_dispensation)
+    webhooks.subscribe(app, "dispensing.cancelled", _follow_dispensation)
+    webhooks.subscribe(app, "claim.created", _follow_claim)
     if app.config["REDEMPTION_RESUME_ON_START"]:
         resume_unfinished(app)
 
@@ -518,6 +524,53 @@ def _record(redemption, answer, lots=None):
         redemption.status, redemption.open_key = VOIDED, None
         redemption.void_reason = answer.get("void_reason")
         redemption.voided_at = redemption.voided_at or now
+
+
+def _follow_dispensation(data):
+    """Record what a dispensing webhook says (completed, or voided: by a user, or by Osigu for idleness).
+
+    Only an open redemption with no call in flight changes: a call in flight is Osigu's answer to
+    come, and the next _settle/refresh records it. One conditional UPDATE, so a call written ahead
+    meanwhile wins. The simulator's event carries no completion time, so the row takes the time the
+    BFF heard of it unless the event says (the claim follows in claim.created).
+    """
+    dispensation_id, status = data.get("dispensation_id"), data.get("status")
+    if not _sane_id(dispensation_id) or status not in (DISPENSED, VOIDED):
+        log.warning("dispensing webhook without a usable dispensation_id or status; ignored")
+        return
+    now = utcnow()
+    if status == DISPENSED:
+        values = {"completed_at": _moment(data.get("completed_at")) or now}
+        if _sane_id(data.get("claim_id")):
+            values["claim_id"] = data["claim_id"]
+    else:
+        reason = data.get("void_reason")
+        values = {"void_reason": reason if isinstance(reason, str) and len(reason) <= 20 else None, "voided_at": now}
+    followed = db.session.execute(db.update(Redemption).where(
+        Redemption.dispensation_id == dispensation_id, Redemption.pending.is_(None),
+        Redemption.status.in_(OPEN_STATUSES),
+    ).values(status=status, open_key=None, updated_at=now, **values)).rowcount
+    if followed:
+        log.info("dispensation %s is %s at Osigu; its redemption follows", dispensation_id, status)
+
+
+def _follow_claim(data):
+    """Record the claim Osigu filed for a dispensed authorization (claim.created), where it is not known yet."""
+    if _sane_id(data.get("dispensation_id")) and _sane_id(data.get("claim_id")):
+        db.session.execute(db.update(Redemption).where(
+            Redemption.dispensation_id == data["dispensation_id"], Redemption.claim_id.is_(None),
+        ).values(claim_id=data["claim_id"], updated_at=utcnow()))
+
+
+def _sane_id(value):
+    return isinstance(value, str) and 0 < len(value) <= 100
+
+
+def _moment(value):
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _lot_of(lots, kept, prescribed):

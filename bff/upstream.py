@@ -160,6 +160,11 @@ class UpstreamClient:
         """The provider these credentials act for, as the token endpoint reported it."""
         return self._token and self._token.get("provider_slug")
 
+    @property
+    def granted_scopes(self):
+        """The scopes these credentials hold, as the token endpoint reported them (empty when it did not say)."""
+        return frozenset(str((self._token or {}).get("scope") or "").split())
+
     def access_token(self):
         """Return a cached token, fetching a new one (once, whatever the concurrency) when due."""
         token = self._token

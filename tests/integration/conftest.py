@@ -16,6 +16,7 @@ import bff
 from bff import outbox, retention
 from bff.cli import make_server
 from bff.db import db
+from simulator import background
 
 ANA = "pat_01HXE0000000000000000ANA01"
 
@@ -244,3 +245,20 @@ def send_webhook(bff_url):
         return response.json()
 
     return send
+
+
+@pytest.fixture
+def webhooks_to_bff(api, bff_url, simulator_app):
+    """Point a demo client's Osigu webhooks at the BFF; return a function that has the simulator send the due ones.
+
+    Sending is the simulator's own clock tick (timeouts and pending decisions first, then deliveries),
+    run here rather than in its thread so a test knows when the BFF has them.
+    """
+
+    def point(client_id):
+        response = api(client_id).put("/sandbox/v1/webhook-endpoint", json={
+            "url": f"{bff_url}/v1/webhooks/osigu", "secret": OSIGU_WEBHOOK_SECRET})
+        assert response.status_code == 200, response.text
+        return lambda: background.tick(simulator_app)
+
+    return point

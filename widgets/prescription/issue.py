@@ -1,4 +1,5 @@
-"""The last steps: consent (v1.1), review, issuing exactly once, and the prescription once it exists."""
+"""The last steps: consent (v1.1), review, issuing exactly once, and the prescription once it exists (resent by
+e-mail, or cancelled at Osigu so no pharmacy can dispense it)."""
 
 import re
 from datetime import datetime
@@ -6,7 +7,7 @@ from datetime import datetime
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 
-from bff import ownership
+from bff import outbox, ownership
 from bff.db import db
 from bff.i18n import local_time
 from bff.upstream import UpstreamError, path
@@ -19,6 +20,8 @@ from .draft import first_unfinished, flow, version
 from .patient import EMAIL, MAX_EMAIL
 
 PATHS = {"v1": "/ehr/v1/prescriptions", "v1.1": "/ehr/v1.1/prescriptions", "v2": "/ehr/v2/prescriptions"}
+CANCELLED = "PRESCRIPTION_CANCELLED"
+ALREADY_CANCELLED = "081-124"  # cancelled before, by another request: what was asked for is done
 
 
 @flow.renders("consent")
@@ -34,12 +37,15 @@ def render_review(status=200, alert=None):
 
 
 @flow.renders("done")
-def render_done(status=200, alert=None, sent_to=None, email_error=None):
-    """Render the prescription that was issued."""
+def render_done(status=200, alert=None, sent_to=None, email_error=None, confirm_cancel=False, already=False):
+    """Render the prescription that was issued (asking to confirm its cancellation), or that it was cancelled."""
     outcome = flow.draft().outcome
+    if outcome["status"] == CANCELLED:
+        return flow.render_step("cancelled", status, alert, outcome=outcome, already=already)
     created = local_time(datetime.fromisoformat(outcome["created_at"].replace("Z", "+00:00")))
     return flow.render_step("done", status, alert, outcome=outcome, created=created, sent_to=sent_to,
-                            email_error=email_error, download_url=_download_url(outcome["prescription_id"]))
+                            email_error=email_error, confirm_cancel=confirm_cancel,
+                            download_url=None if confirm_cancel else _download_url(outcome["prescription_id"]))
 
 
 @bp.post("/consent")
@@ -105,6 +111,45 @@ def cancel():
     db.session.commit()
     response = current_app.make_response(render_template("prescription/cancelled.html", step="cancelled"))
     return exited(response, "cancelled", step)
+
+
+@bp.get("/cancel-prescription")
+def confirm_cancel_prescription():
+    """Ask the doctor to confirm cancelling the issued prescription."""
+    if not flow.draft().outcome:
+        return flow.show("review")
+    return render_done(confirm_cancel=True)
+
+
+@bp.post("/cancel-prescription")
+def cancel_prescription():
+    """Cancel the issued prescription at Osigu once, so no pharmacy can dispense it; tell the host page and back end.
+
+    A double click or a retry sends the same Idempotency-Key (Osigu replays its answer) or finds it
+    recorded; either way the host hears the same exit again and owes one callback.
+    """
+    current = flow.draft()
+    outcome = current.outcome
+    if not outcome:
+        return flow.show("review")
+    already = False
+    if outcome["status"] != CANCELLED:
+        prescription_id = outcome["prescription_id"]
+        ownership.require_own("prescription", prescription_id)
+        try:
+            upstream().request("POST", path("/ehr/v1/prescriptions/{}/cancel", prescription_id), json={},
+                               idempotency_key=idempotency_key("cancel-prescription", {"id": prescription_id}))
+        except UpstreamError as error:
+            if error.error_code != ALREADY_CANCELLED:
+                return flow.refuse(render_done, error)  # dispensed, or a pharmacy has it open: said in place
+            already = True
+        current.outcome = outcome = outcome | {"status": CANCELLED}
+        if host_app().callback_url:  # committed with the cancellation it reports
+            outbox.enqueue(host_app().id, "widget.prescription.cancelled",
+                           {"prescription_id": prescription_id, "code": outcome["prescription_code"],
+                            "user_id": g.widget_session.user["id"]}, key=prescription_id)
+        db.session.commit()
+    return exited(render_done(already=already), "prescription_cancelled", "done")
 
 
 def prescription_body(current):

@@ -17,4 +17,7 @@ def known_errors():
                      "signing key."),
         "081-115": _("Your provider is not certified with Spain's national repository. Ask your administrator."),
         "081-121": _("The patient has no e-mail address on file. Type one to send the prescription to."),
+        "081-122": _("This prescription has already been dispensed, so it can no longer be cancelled."),
+        "081-123": _("A pharmacy is dispensing this prescription right now, so it cannot be cancelled. Ask the "
+                     "pharmacy to stop, or try again in 30 minutes."),
     }

@@ -214,7 +214,7 @@ def test_each_host_app_acts_as_its_own_tenant(host):
     # pms-b brings the pharmacy's credentials: the pharmacy may dispense but not prescribe.
     headers = {"Authorization": "Bearer pms-b-api-key-0123456789"}
     response = host.get("/v1/osigu/ehr/v1/patients", params={"document_number": "1000000001"}, headers=headers)
-    assert response.status_code == 502  # Osigu refused the tenant's scope: the BFF's problem, not the caller's
+    assert response.status_code == 403  # Osigu refused the tenant's scope: said so, naming it (test_proxy_scopes.py)
     assert response.json()["error_code"] == "000-403"
     assert host.get("/v1/osigu/ehr/v1/patients", params={"document_number": "1000000001"}).status_code == 200
 
