@@ -12,7 +12,8 @@ export interface OsiguTheme {
 
 export interface OsiguError {
   /** e.g. "ORIGIN_NOT_REGISTERED" (this page's origin is not one of the host app's; not retryable),
-   *  "LOAD_TIMEOUT", "SESSION_EXPIRED", "TOKEN_UNAVAILABLE", or an upstream error code. */
+   *  "LOAD_TIMEOUT", "SESSION_EXPIRED", "TOKEN_UNAVAILABLE", "BIOMETRIC_UNAVAILABLE", "BIOMETRIC_INVALID",
+   *  "BIOMETRIC_TIMEOUT", or an upstream error code. */
   code: string;
   message: string;
   retryable: boolean;
@@ -21,6 +22,14 @@ export interface OsiguError {
 export interface OsiguExit {
   reason: string;
   step?: string;
+}
+
+export type OsiguBiometricModality = "FINGERPRINT" | "FACE";
+
+export interface OsiguBiometricReading {
+  modality: OsiguBiometricModality;
+  /** Standard Base64 of the reader's output (the widget refuses one over the sponsor's size limit); never logged. */
+  reading: string;
 }
 
 export interface OsiguMountOptions {
@@ -43,6 +52,14 @@ export interface OsiguMountOptions {
   onExit?: (info: OsiguExit) => void;
   onError?: (error: OsiguError) => void;
   onEvent?: (type: string, data: Record<string, unknown>) => void;
+  /** A biometric reader of the host's own (dispensing, preauth): the widget then offers it beside the camera and
+   *  the file. Called when the user asks for a reading; a rejection, a malformed answer or no answer within
+   *  biometricTimeoutMs reaches the widget as an error it shows, and onError as "BIOMETRIC_UNAVAILABLE",
+   *  "BIOMETRIC_INVALID" or "BIOMETRIC_TIMEOUT". */
+  onBiometricRequest?: (request: { modality: OsiguBiometricModality }) =>
+    Promise<OsiguBiometricReading> | OsiguBiometricReading;
+  /** How long onBiometricRequest may take; default 60000. */
+  biometricTimeoutMs?: number;
 }
 
 export interface OsiguWidgetHandle {

@@ -4,6 +4,13 @@
 
   var PROTOCOL = 1;
   var WIDGETS = ["prescription", "dispensing", "preauth"];
+  // The messages this side sends; the widget's are the keys of `handlers` in mount(). Named once, checked by a test.
+  var HOST_TYPES = ["init", "token", "biometric"];
+  // Only the widgets that may take a biometric reading in the browser get the camera (Permissions Policy).
+  var CAMERA_WIDGETS = ["dispensing", "preauth"];
+  var MODALITIES = ["FINGERPRINT", "FACE"];
+  var BASE64 = /^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$/;
+  var DEFAULT_BIOMETRIC_TIMEOUT_MS = 60000;
   var DEFAULT_LOAD_TIMEOUT_MS = 15000;
   var MAX_HEIGHT = 10000;
   var LOCALES = ["es", "en", "pt"];
@@ -43,6 +50,12 @@
       throw new Error("OsiguWidgets.mount: cannot tell where the BFF is; pass options.baseUrl");
     }
     return new URL(base, global.location.href);
+  }
+
+  // Deny by default: a message counts only in our protocol, on our channel.
+  function isEnvelope(message, channel) {
+    return !!message && typeof message === "object" && message.osigu === PROTOCOL && message.channel === channel &&
+      typeof message.type === "string";
   }
 
   function call(callback) {
@@ -93,13 +106,13 @@
     iframe.src = src.toString();
     iframe.title = TITLES[options.widget][locale];
     iframe.setAttribute("referrerpolicy", "no-referrer");
-    iframe.setAttribute("allow", "");
+    iframe.setAttribute("allow", CAMERA_WIDGETS.indexOf(options.widget) >= 0 ? "camera" : "");
     iframe.style.cssText = "display:block;width:100%;border:0;height:0;";
     container.appendChild(placeholder);
     container.appendChild(iframe);
 
     function send(type, data) {
-      if (destroyed || !iframe.contentWindow) return;
+      if (destroyed || !iframe.contentWindow || HOST_TYPES.indexOf(type) < 0) return;
       var message = { osigu: PROTOCOL, channel: channel, type: type, widget: options.widget, data: data || {} };
       iframe.contentWindow.postMessage(message, bffOrigin); // exact origin, never "*"
     }
@@ -110,9 +123,12 @@
       call(options.onEvent, "error", error);
     }
 
+    // What this host offers the widget beyond the protocol: today, a biometric reader of its own.
+    var capabilities = typeof options.onBiometricRequest === "function" ? ["biometric"] : [];
+
     function withToken(type) {
       if (token && type === "init") {
-        send("init", { token: token, theme: options.theme || {}, locale: locale });
+        send("init", { token: token, theme: options.theme || {}, locale: locale, capabilities: capabilities });
         return;
       }
       if (typeof options.fetchToken !== "function") {
@@ -126,10 +142,51 @@
           // The expired token goes along: its signature proves the new session may carry on the same work.
           var previous = token;
           token = fresh;
-          send(type, { token: token, previous: previous || null, theme: options.theme || {}, locale: locale });
+          send(type, { token: token, previous: previous || null, theme: options.theme || {}, locale: locale,
+                       capabilities: capabilities });
         })
         .catch(function (error) {
           fail("TOKEN_UNAVAILABLE", "fetchToken failed: " + (error && error.message), true);
+        });
+    }
+
+    // The host's reader answers the widget's request; whatever goes wrong, the widget hears an answer it can show.
+    function answerBiometric(data) {
+      var modality = MODALITIES.indexOf(data.modality) >= 0 ? data.modality : null;
+      if (!modality) return;
+      var answered = false;
+      function answer(body) {
+        if (answered) return;
+        answered = true;
+        global.clearTimeout(timer);
+        send("biometric", body);
+      }
+      function refuse(code, message) {
+        if (answered || destroyed) return;
+        answer({ modality: modality, error: { code: code } });
+        fail(code, message, true);
+      }
+      var timer = global.setTimeout(function () {
+        refuse("BIOMETRIC_TIMEOUT", "onBiometricRequest gave no reading in time.");
+      }, options.biometricTimeoutMs || DEFAULT_BIOMETRIC_TIMEOUT_MS);
+      if (typeof options.onBiometricRequest !== "function") {
+        refuse("BIOMETRIC_UNAVAILABLE", "The widget asked for a biometric reading and no onBiometricRequest was given.");
+        return;
+      }
+      Promise.resolve()
+        .then(function () { return options.onBiometricRequest({ modality: modality }); })
+        .then(function (result) {
+          // The reading is passed on, never logged or kept; only its shape is checked here.
+          var reading = result && typeof result.reading === "string" ? result.reading : "";
+          var given = result && MODALITIES.indexOf(result.modality) >= 0 ? result.modality : modality;
+          if (!reading || !BASE64.test(reading)) {
+            refuse("BIOMETRIC_INVALID", "onBiometricRequest must resolve to {modality, reading} with a Base64 reading.");
+            return;
+          }
+          answer({ modality: given, reading: reading });
+        })
+        .catch(function (error) {
+          refuse("BIOMETRIC_UNAVAILABLE", "onBiometricRequest failed: " + (error && error.message));
         });
     }
 
@@ -153,16 +210,16 @@
       success: function (data) { call(options.onSuccess, data); },
       exit: function (data) { call(options.onExit, data); },
       error: function (data) { call(options.onError, data); },
-      session_expired: function () { withToken("token"); }
+      session_expired: function () { withToken("token"); },
+      biometric_requested: function (data) { answerBiometric(data); }
     };
 
     function onMessage(event) {
       // Deny by default: the BFF's origin, our own iframe, our protocol and our channel, or nothing.
       if (event.origin !== bffOrigin || event.source !== iframe.contentWindow) return;
       var message = event.data;
-      if (!message || message.osigu !== PROTOCOL || message.channel !== channel) return;
+      if (!isEnvelope(message, channel) || !Object.prototype.hasOwnProperty.call(handlers, message.type)) return;
       var handler = handlers[message.type];
-      if (!handler) return;
       var data = message.data && typeof message.data === "object" ? message.data : {};
       handler(data);
       if (message.type !== "hello" && message.type !== "resize") call(options.onEvent, message.type, data);

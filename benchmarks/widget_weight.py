@@ -161,7 +161,7 @@ def print_encodings():
 
 
 def main():
-    demo, host_url, bff_url = start_demo()
+    demo, host_url, bff_url, _ = start_demo()
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(

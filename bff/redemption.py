@@ -451,7 +451,10 @@ def _refused(redemption, error, step):
                 "DISPENSATION_VOIDED" if redemption.status == VOIDED else "ALREADY_DISPENSED")
     redemption.last_error = kind
     _commit(redemption)
-    details = {key: value for key, value in (error.details or {}).items() if key != "dispensation_id"} or None
+    details = error.details  # a dict, or a list of field problems (091-109 names the unregistered products)
+    if isinstance(details, dict):
+        details = {key: value for key, value in details.items() if key != "dispensation_id"}
+    details = details or None
     raise RedemptionError(kind, details, upstream_code=code) from error
 
 

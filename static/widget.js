@@ -23,6 +23,12 @@
   var heldForRenewal = []; // those requests, sent once the new token arrives
   var renewalAskedAt = 0;
   var currentStep = null;
+  var hostHasReader = false; // the host passed onBiometricRequest to mount()
+  var awaitingHost = null; // the biometric form whose reading the host's reader is taking
+  var MODALITIES = ["FINGERPRINT", "FACE"];
+  var BASE64 = /^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$/;
+  var PHOTO_WIDTH = 640;
+  var CAMERA_SETTLE_MS = 1200; // the preview runs this long so exposure and focus settle before the photo
   // The documented theme variables and the values each accepts; anything else is ignored.
   var THEME = {
     primary_color: ["--osigu-primary", /^#[0-9a-fA-F]{6}$/],
@@ -60,30 +66,43 @@
     htmx.ajax("GET", body.dataset.startUrl, { target: "#widget", swap: "innerHTML" });
   }
 
+  function takeToken(data) {
+    if (typeof data.token !== "string" || !data.token) return false;
+    token = data.token;
+    return true;
+  }
+
+  // What the host sends, by type; anything else is ignored.
+  var hostHandlers = {
+    init: function (data) {
+      if (!takeToken(data)) return;
+      hostHasReader = Array.isArray(data.capabilities) && data.capabilities.indexOf("biometric") >= 0;
+      applyTheme(data.theme); // the session's own theme, when its first step arrives, wins
+      start();
+    },
+    token: function (data) {
+      var expired = token;
+      if (!takeToken(data)) return;
+      if (expired) previousToken = typeof data.previous === "string" ? data.previous : expired;
+      renewBy = null;
+      var held = heldForRenewal;
+      heldForRenewal = [];
+      held.forEach(function (issueRequest) { issueRequest(true); });
+      if (retryAfterRenewal) {
+        var retry = retryAfterRenewal;
+        retryAfterRenewal = null;
+        htmx.ajax(retry.verb, retry.path, { source: retry.source, target: retry.target, values: retry.values });
+      }
+    },
+    biometric: function (data) { takeHostReading(data); }
+  };
+
   window.addEventListener("message", function (event) {
     if (event.source !== window.parent || event.origin !== hostOrigin) return;
     var message = event.data;
     if (!message || message.osigu !== PROTOCOL || message.channel !== channel) return;
-    if ((message.type === "init" || message.type === "token") && message.data && message.data.token) {
-      if (message.type === "token" && token) {
-        previousToken = typeof message.data.previous === "string" ? message.data.previous : token;
-      }
-      token = String(message.data.token);
-      if (message.type === "init") {
-        applyTheme(message.data.theme); // the session's own theme, when its first step arrives, wins
-        start();
-      } else {
-        renewBy = null;
-        var held = heldForRenewal;
-        heldForRenewal = [];
-        held.forEach(function (issueRequest) { issueRequest(true); });
-        if (retryAfterRenewal) {
-          var retry = retryAfterRenewal;
-          retryAfterRenewal = null;
-          htmx.ajax(retry.verb, retry.path, { source: retry.source, target: retry.target, values: retry.values });
-        }
-      }
-    }
+    if (!Object.prototype.hasOwnProperty.call(hostHandlers, message.type)) return;
+    hostHandlers[message.type](message.data && typeof message.data === "object" ? message.data : {});
   });
 
   // Every request carries the session and the page's origin in headers.
@@ -179,6 +198,127 @@
     failure.hidden = false;
     post("error", { code: error.error_code || "HTTP_" + xhr.status, message: error.message || "",
                     retryable: !!error.retryable });
+  });
+
+  // Biometric readings, for the verification component's [data-osigu-biometric] form: from the host's reader,
+  // the camera or an image file. The reading goes into the form and to the BFF only: never logged, never kept.
+  function biometricError(form, reason) {
+    var error = form.querySelector("[data-osigu-biometric-error]");
+    if (!error) return;
+    // The server renders every text in the user's language; a missing one falls back to the shell's own.
+    error.textContent = reason ? error.dataset[reason] || failure.dataset.message : "";
+  }
+
+  function decodedBytes(base64) {
+    return Math.floor(base64.length / 4) * 3 - (base64.match(/=*$/)[0].length);
+  }
+
+  function submitReading(form, modality, reading) {
+    if (!document.body.contains(form)) return; // the step moved on meanwhile
+    if (!reading || !BASE64.test(reading)) {
+      biometricError(form, "hostFailed");
+      return;
+    }
+    if (decodedBytes(reading) > (Number(form.dataset.osiguBiometricMaxBytes) || Infinity)) {
+      biometricError(form, "tooLarge");
+      return;
+    }
+    biometricError(form, null);
+    form.elements.namedItem("modality").value = modality;
+    form.elements.namedItem("reading").value = reading;
+    htmx.trigger(form, "submit");
+  }
+
+  function askHost(button) {
+    if (awaitingHost) return; // one reading at a time
+    var form = button.closest("[data-osigu-biometric]");
+    awaitingHost = form;
+    button.setAttribute("aria-busy", "true");
+    biometricError(form, null);
+    post("biometric_requested", { modality: form.elements.namedItem("modality").value });
+  }
+
+  function takeHostReading(data) {
+    var form = awaitingHost;
+    awaitingHost = null;
+    if (!form) return;
+    var button = form.querySelector("[data-osigu-biometric-host]");
+    if (button) button.removeAttribute("aria-busy");
+    if (data.error || typeof data.reading !== "string") {
+      biometricError(form, "hostFailed");
+      return;
+    }
+    var modality = MODALITIES.indexOf(data.modality) >= 0 ? data.modality : form.elements.namedItem("modality").value;
+    submitReading(form, modality, data.reading);
+  }
+
+  // One press takes one photo: the preview shows while the camera settles, then a frame is kept and the camera stops.
+  function takePhoto(button) {
+    var form = button.closest("[data-osigu-biometric]");
+    var video = form.querySelector("[data-osigu-biometric-video]");
+    var media = navigator.mediaDevices;
+    if (!video || !media || typeof media.getUserMedia !== "function") {
+      biometricError(form, "noCamera");
+      return;
+    }
+    if (video.srcObject) return; // a photo is being taken
+    biometricError(form, null);
+    media.getUserMedia({ video: { facingMode: "user" }, audio: false }).then(function (stream) {
+      video.muted = true;
+      video.playsInline = true;
+      video.srcObject = stream;
+      video.hidden = false;
+      return video.play()
+        .then(function () { return new Promise(function (resolve) { window.setTimeout(resolve, CAMERA_SETTLE_MS); }); })
+        .then(function () {
+          if (!video.videoWidth) throw new Error("no picture");
+          // A face match needs no more than VGA; a larger frame would only cost bytes against the size limit.
+          var scale = Math.min(1, PHOTO_WIDTH / video.videoWidth);
+          var canvas = document.createElement("canvas");
+          canvas.width = Math.round(video.videoWidth * scale);
+          canvas.height = Math.round(video.videoHeight * scale);
+          canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+          return canvas.toDataURL("image/jpeg", 0.85).split(",")[1];
+        })
+        .finally(function () {
+          stream.getTracks().forEach(function (track) { track.stop(); });
+          video.srcObject = null;
+          video.hidden = true;
+        });
+    }).then(function (reading) { submitReading(form, "FACE", reading); },
+            function () { biometricError(form, "noCamera"); });
+  }
+
+  function readFile(input) {
+    var form = input.closest("[data-osigu-biometric]");
+    var file = input.files && input.files[0];
+    if (!file) return;
+    if (file.size > (Number(form.dataset.osiguBiometricMaxBytes) || Infinity)) {
+      input.value = "";
+      biometricError(form, "tooLarge");
+      return;
+    }
+    var reader = new FileReader();
+    reader.addEventListener("load", function () {
+      submitReading(form, form.elements.namedItem("modality").value, String(reader.result).split(",")[1] || "");
+    });
+    reader.addEventListener("error", function () { biometricError(form, "hostFailed"); });
+    reader.readAsDataURL(file);
+  }
+
+  body.addEventListener("click", function (event) {
+    var host = event.target.closest("[data-osigu-biometric] [data-osigu-biometric-host]");
+    var camera = event.target.closest("[data-osigu-biometric] [data-osigu-biometric-camera]");
+    if (host && hostHasReader) askHost(host);
+    if (camera) takePhoto(camera);
+  });
+  body.addEventListener("change", function (event) {
+    if (event.target.matches("[data-osigu-biometric] [data-osigu-biometric-file]")) readFile(event.target);
+  });
+  // The host's reader is offered only when the host has one; new content may carry the form.
+  body.addEventListener("htmx:load", function () {
+    if (!hostHasReader) return;
+    document.querySelectorAll("[data-osigu-biometric-host]").forEach(function (button) { button.hidden = false; });
   });
 
   // A receipt's print button (data-osigu-print): no inline script under the page's CSP.

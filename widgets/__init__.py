@@ -25,6 +25,15 @@ def register_start(app, widget, endpoint):
     starts[widget] = endpoint
 
 
+def install(app, bp, draft_model):
+    """Register a widget's blueprint, have its drafts purged like every widget's, and start it at its resume."""
+    from bff import retention
+
+    app.register_blueprint(bp)
+    retention.register(app, draft_model, "flow_id")
+    register_start(app, bp.name, f"{bp.name}.resume")
+
+
 def init_widgets(app):
     """Register the shell and the widget packages."""
     from .dispensing import init_dispensing

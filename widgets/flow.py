@@ -41,7 +41,7 @@ class Flow:
         # What makes a new session's earlier draft the same work (the host's patient, say) and worth offering.
         self.subject, self.worth_resuming = subject, worth_resuming
         self.template_context = template_context or dict
-        self.renderers, self.start_hooks = {}, []
+        self.renderers, self.start_hooks, self.discard_hooks = {}, [], []
         bp.add_url_rule("/resume", "resume", self.resume)
         bp.add_url_rule("/resume/earlier", "resume_earlier", self.resume_earlier, methods=["POST"])
         bp.add_url_rule("/resume/new", "start_new", self.start_new, methods=["POST"])
@@ -59,6 +59,11 @@ class Flow:
     def on_start(self, function):
         """Register what a new draft takes from the session's context (the host's patient, say)."""
         self.start_hooks.append(function)
+        return function
+
+    def on_discard(self, function):
+        """Register what undoing an unfinished draft the user chose not to resume takes (an open dispensation)."""
+        self.discard_hooks.append(function)
         return function
 
     def existing(self):
@@ -141,6 +146,8 @@ class Flow:
         """Start afresh, discarding the unfinished draft that was offered."""
         earlier = self.unfinished_draft()
         if earlier is not None:
+            for hook in self.discard_hooks:
+                hook(earlier)
             db.session.delete(earlier)
         return self.start_draft()
 

@@ -12,7 +12,10 @@ import requests
 from flask import Flask, jsonify, render_template, request
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from . import authorizations
+
 DOCTOR = {"id": "dr-laura-ruiz", "name": "Dra. Laura Ruiz", "role": "doctor"}
+PHARMACIST = {"id": "ph-pedro-gil", "name": "Farm. Pedro Gil", "role": "PHARMACIST"}
 PATIENTS = {  # this HIS's own records; the widget gets only the document to look the patient up by
     "ana": {"document_type": "CC", "document_number": "1000000001"},
     "lucia": {"document_type": "DNI", "document_number": "12345678Z"},
@@ -25,22 +28,60 @@ TEXTS = {
            "v2": "España · v2 (repositorio nacional, firmada)", "prescribe": "Recetar",
            "events": "Lo que el widget dijo a esta página (postMessage)",
            "callbacks": "Lo que el BFF dijo a este back end (callbacks firmados)",
-           "issued": "Receta {code} emitida ({id}).", "clinic": "Consulta externa"},
+           "issued": "Receta {code} emitida ({id}).", "clinic": "Consulta externa",
+           "dispense_now": "Dispensarla ahora en la farmacia", "sections": "Secciones del HIS",
+           "pharmacy": "Farmacia", "dispense_title": "Dispensar una receta o una autorización",
+           "code": "Código RX-… o AUT-… (opcional: el widget lo pide si no)", "dispense": "Dispensar",
+           "try": "Para probar", "try_prescription": "la receta que acaba de emitir la consulta",
+           "try_authorization": "Obtener una autorización AUT- (Seguros Andinos, Ana López, amoxicilina: "
+                                "pide el OTP de la paciente)",
+           "authorization_failed": "No se pudo obtener la autorización de prueba.",
+           "otp_hint": "El OTP que «recibe» la paciente está en la bandeja del simulador (/sandbox/outbox).",
+           "reader": "Lector de huellas de esta farmacia (simulado)",
+           "no_match": "Simular una huella que no coincide (lectura que empieza por NO-MATCH)",
+           "dispensed": "Dispensación {id} de {code} completada.", "claim": "Reclamación {claim} presentada.",
+           "try_again": "Inténtelo de nuevo."},
     "en": {"language_name": "English", "language": "Language", "new": "New prescription", "patient": "Patient",
            "look_up": "— let the doctor look the patient up —", "market": "Market",
            "v1": "Colombia · e-prescription v1", "v1.1": "Portugal · v1.1 (patient-data consent)",
            "v2": "Spain · v2 (national repository, signed)", "prescribe": "Prescribe",
            "events": "What the widget told this page (postMessage)",
            "callbacks": "What the BFF told this back end (signed callbacks)",
-           "issued": "Prescription {code} issued ({id}).", "clinic": "Outpatient clinic"},
+           "issued": "Prescription {code} issued ({id}).", "clinic": "Outpatient clinic",
+           "dispense_now": "Dispense it now at the pharmacy", "sections": "HIS sections",
+           "pharmacy": "Pharmacy", "dispense_title": "Dispense a prescription or an authorization",
+           "code": "RX-… or AUT-… code (optional: the widget asks for it otherwise)", "dispense": "Dispense",
+           "try": "To try", "try_prescription": "the prescription the clinic just issued",
+           "try_authorization": "Get an AUT- authorization (Seguros Andinos, Ana López, amoxicillin: "
+                                "it asks for the patient's OTP)",
+           "authorization_failed": "Could not get the authorization to try.",
+           "otp_hint": "The OTP the patient \"receives\" is in the simulator's outbox (/sandbox/outbox).",
+           "reader": "This pharmacy's fingerprint reader (simulated)",
+           "no_match": "Simulate a fingerprint that does not match (a reading starting with NO-MATCH)",
+           "dispensed": "Dispensation {id} of {code} completed.", "claim": "Claim {claim} filed.",
+           "try_again": "Try again."},
     "pt": {"language_name": "Português", "language": "Idioma", "new": "Nova receita", "patient": "Doente",
            "look_up": "— o médico procura o doente —", "market": "Mercado",
            "v1": "Colômbia · receita eletrónica v1", "v1.1": "Portugal · v1.1 (consentimento do doente)",
            "v2": "Espanha · v2 (repositório nacional, assinada)", "prescribe": "Prescrever",
            "events": "O que o widget disse a esta página (postMessage)",
            "callbacks": "O que o BFF disse a este back end (callbacks assinados)",
-           "issued": "Receita {code} emitida ({id}).", "clinic": "Consulta externa"},
+           "issued": "Receita {code} emitida ({id}).", "clinic": "Consulta externa",
+           "dispense_now": "Dispensá-la agora na farmácia", "sections": "Secções do HIS",
+           "pharmacy": "Farmácia", "dispense_title": "Dispensar uma receita ou uma autorização",
+           "code": "Código RX-… ou AUT-… (opcional: senão o widget pede-o)", "dispense": "Dispensar",
+           "try": "Para experimentar", "try_prescription": "a receita que a consulta acabou de emitir",
+           "try_authorization": "Obter uma autorização AUT- (Seguros Andinos, Ana López, amoxicilina: "
+                                "pede o OTP da doente)",
+           "authorization_failed": "Não foi possível obter a autorização de teste.",
+           "otp_hint": "O OTP que a doente «recebe» está na caixa de saída do simulador (/sandbox/outbox).",
+           "reader": "Leitor de impressões digitais desta farmácia (simulado)",
+           "no_match": "Simular uma impressão digital que não corresponde (leitura que começa por NO-MATCH)",
+           "dispensed": "Dispensa {id} de {code} concluída.", "claim": "Reclamação {claim} apresentada.",
+           "try_again": "Tente novamente."},
 }
+# The pharmacy dispenses codes from every market with one host app's key (a code is its own credential).
+PHARMACY_MARKET = "v1"
 
 
 def create_app(test_config=None):
@@ -54,27 +95,51 @@ def create_app(test_config=None):
     app.config.update(test_config or {})
     callbacks, lock = [], threading.Lock()
 
+    def page(template, **values):
+        """Render one of the HIS's pages in the language asked for (Spanish by default)."""
+        lang = request.args.get("lang") if request.args.get("lang") in TEXTS else "es"
+        return render_template(template, bff_url=app.config["BFF_URL"], lang=lang, t=TEXTS[lang],
+                               languages={code: TEXTS[code]["language_name"] for code in TEXTS}, **values)
+
     @app.get("/")
     def index():
         """The doctor's page: the patient's chart, a button to prescribe, and what the widget reported."""
-        lang = request.args.get("lang") if request.args.get("lang") in TEXTS else "es"
-        return render_template("his/index.html", bff_url=app.config["BFF_URL"], markets=app.config["API_KEYS"],
-                               lang=lang, t=TEXTS[lang], languages={code: TEXTS[code]["language_name"]
-                                                                    for code in TEXTS})
+        return page("his/index.html", markets=app.config["API_KEYS"])
+
+    @app.get("/pharmacy")
+    def pharmacy():
+        """The pharmacist's page: a code (from the clinic, typed or scanned) and the dispensing widget."""
+        return page("his/pharmacy.html", code=request.args.get("code", "")[:40])
 
     @app.post("/widget-session")
     def widget_session():
-        """Vouch for the signed-in doctor: ask the BFF for a widget session (the API key stays here)."""
+        """Vouch for the signed-in doctor or pharmacist: ask the BFF for a widget session (the API key stays here)."""
         choice = request.get_json(silent=True) or {}
-        api_key = app.config["API_KEYS"].get(choice.get("market"))
+        dispensing = choice.get("widget") == "dispensing"
+        api_key = app.config["API_KEYS"].get(PHARMACY_MARKET if dispensing else choice.get("market"))
         if api_key is None:
             return {"error": "unknown market"}, 400
-        body = {"widget": "prescription", "origin": request.host_url.rstrip("/"), "user": DOCTOR,
-                "locale": choice.get("locale") if choice.get("locale") in TEXTS else "es",
-                "context": {"patient": PATIENTS[choice["patient"]]} if choice.get("patient") in PATIENTS else {}}
+        body = {"origin": request.host_url.rstrip("/"),
+                "locale": choice.get("locale") if choice.get("locale") in TEXTS else "es"}
+        if dispensing:
+            # The BFF checks the code's shape; the widget asks for one when there is none.
+            body |= {"widget": "dispensing", "user": PHARMACIST,
+                     "context": {"code": choice["code"]} if choice.get("code") else {}}
+        else:
+            body |= {"widget": "prescription", "user": DOCTOR,
+                     "context": {"patient": PATIENTS[choice["patient"]]} if choice.get("patient") in PATIENTS else {}}
         answer = requests.post(f"{app.config['BFF_URL']}/v1/widget-sessions", json=body, timeout=10,
                                headers={"Authorization": f"Bearer {api_key}"})
         return answer.json(), answer.status_code
+
+    @app.post("/demo-authorization")
+    def demo_authorization():
+        """Obtain an authorization code to dispense, as the clinic would have before the patient came to the counter."""
+        try:
+            code = authorizations.obtain(app.config["BFF_URL"], app.config["API_KEYS"][PHARMACY_MARKET])
+        except authorizations.NotObtained as error:
+            return {"error": str(error)}, 502
+        return {"authorization_code": code}
 
     @app.post("/osigu/callbacks")
     def receive_callback():

@@ -64,6 +64,20 @@ def bff_config():
     return {}
 
 
+BIOMETRIC_FORM = """<section data-osigu-step="probe-biometric"><h2 data-osigu-heading tabindex="-1">Verify</h2>
+<form data-osigu-biometric data-osigu-biometric-max-bytes="200000"
+      hx-post="/widgets/preauth/probe-biometric" hx-target="#widget">
+  <input type="hidden" name="modality" value="FINGERPRINT">
+  <input type="hidden" name="reading">
+  <button type="button" data-osigu-biometric-host hidden>Use the reader</button>
+  <button type="button" data-osigu-biometric-camera>Take a photo</button>
+  <video data-osigu-biometric-video hidden></video>
+  <label>Or an image <input type="file" accept="image/jpeg,image/png" data-osigu-biometric-file></label>
+  <p data-osigu-biometric-error role="alert" data-too-large="Too large" data-no-camera="No camera"
+     data-host-failed="The reader failed"></p>
+</form></section>"""
+
+
 @pytest.fixture
 def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
     """A host page on http://localhost, the BFF on http://127.0.0.1 (two origins), the simulator behind it."""
@@ -72,10 +86,9 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
     from pathlib import Path
 
     import requests
-    from flask import Blueprint, Flask, g, render_template_string
+    from flask import Blueprint, Flask, g, render_template_string, request
 
     import bff
-    from widgets import register_start
     from widgets.session import protect
 
     pages = Path(__file__).parent / "pages"
@@ -89,20 +102,38 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
         "OUTBOX_WORKER": False,
     } | bff_config)
 
-    # Until the dispensing widget lands, a stand-in first step exercises the shell, the bridge and the session.
+    # A stand-in first step exercises the shell, the bridge and the session apart from any widget's own steps.
     probe = Blueprint("probe", __name__)
-    protect(probe, "dispensing")
+    protect(probe, "preauth")
     renders = itertools.count(1)
 
-    @probe.get("/widgets/dispensing/probe-start")
+    @probe.get("/widgets/preauth/probe-start")
     def start():
         return render_template_string(
             '<section data-osigu-step="probe"><p>Hola {{ name }}</p><p>Render {{ number }}</p>'
-            '<button hx-get="/widgets/dispensing/probe-start" hx-target="#widget">Reload</button></section>',
+            '<button hx-get="/widgets/preauth/probe-start" hx-target="#widget">Reload</button>'
+            '<button hx-get="/widgets/preauth/probe-biometric" hx-target="#widget">Verify</button></section>',
             name=g.widget_session.user["name"], number=next(renders))
 
+    # The verification component's biometric form (its DOM contract), and an answer that says what arrived.
+    @probe.get("/widgets/preauth/probe-biometric")
+    def biometric_form():
+        return render_template_string(BIOMETRIC_FORM)
+
+    @probe.post("/widgets/preauth/probe-biometric")
+    def biometric_reading():
+        import base64
+
+        request.max_content_length = 512 * 1024  # a reading is larger than a step's form (the kit's limit)
+        reading = base64.b64decode(request.form["reading"], validate=True)
+        return render_template_string('<section data-osigu-step="probe-read"><p>Read {{ modality }}, {{ size }} bytes, '
+                                      '{{ kind }}</p></section>', modality=request.form["modality"], size=len(reading),
+                                      kind="JPEG" if reading.startswith(b"\xff\xd8") else "other")
+
     app.register_blueprint(probe)
-    register_start(app, "dispensing", "probe.start")
+    # The probe takes the pre-authorization widget's place in this app, whether that widget has landed or not
+    # (register_start refuses a second start, rightly for real widgets).
+    app.extensions["widgets.start"]["preauth"] = "probe.start"
     bff_url = serve_wsgi(app)
 
     @host.get("/page/<name>")
@@ -113,7 +144,7 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
     def token():
         response = requests.post(f"{bff_url}/v1/widget-sessions", timeout=10,
                                  headers={"Authorization": f"Bearer {api_key}"},
-                                 json={"widget": "dispensing", "origin": host_url, "locale": "es",
+                                 json={"widget": "preauth", "origin": host_url, "locale": "es",
                                        "user": {"id": "ph-1", "name": "Farm. Gil", "role": "pharmacist"}})
         return response.json(), response.status_code
 

@@ -15,7 +15,7 @@ def kinds(page, name):
 
 def mount(page, name="first", selector="#first", **options):
     page.evaluate("([name, selector, options]) => window.mountWidget(name, selector, options)",
-                  [name, selector, {"widget": "dispensing", "locale": "es"} | options])
+                  [name, selector, {"widget": "preauth", "locale": "es"} | options])
 
 
 def wait_for(page, name, kind, timeout=15000):

@@ -29,8 +29,20 @@ def test_the_ready_benchmark_mounts_the_widget_in_chromium():
     script = Path(__file__).parents[2] / "benchmarks" / "widget_ready.py"
     result = subprocess.run([sys.executable, str(script), "--runs", "2"], capture_output=True, text=True,
                             timeout=300, check=True)
-    assert "| diagnoses (patient looked up in Osigu) | cold |" in result.stdout
-    assert "| patient (no lookup) | warm |" in result.stdout
+    assert "| prescription | diagnoses (patient looked up in Osigu) | cold |" in result.stdout
+    assert "| prescription | patient (no lookup) | warm |" in result.stdout
+    assert "| dispensing | code (typed at the counter) | cold |" in result.stdout
+    assert "| dispensing | products (the host's code: dispensation started at Osigu) | warm |" in result.stdout
+
+
+def test_the_steps_benchmark_times_each_step_of_both_widgets_in_one_run():
+    script = Path(__file__).parents[2] / "benchmarks" / "dispensing_steps.py"
+    result = subprocess.run([sys.executable, str(script), "--flows", "1"], capture_output=True, text=True,
+                            timeout=300, check=True)
+    for row in ("| issue (at Osigu) |", "| open the code (start at Osigu) |", "| GS1 pack scanned |",
+                "| complete (products, complete at Osigu) |", "| OTP (validated, complete at Osigu) |"):
+        assert row in result.stdout
+    assert result.stdout.count("| **whole flow** |") == 3
 
 
 def test_the_callback_benchmark_runs_the_previous_and_the_current_outbox():

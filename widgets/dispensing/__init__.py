@@ -10,12 +10,9 @@ protect(bp, "dispensing")
 
 def init_dispensing(app):
     """Register the widget's steps and tell the shell where it starts."""
-    from bff import retention
-    from widgets import register_start
+    from widgets import install
 
     from . import code, complete, products  # noqa: F401  (they add their routes to bp)
     from .draft import DispensingDraft
 
-    app.register_blueprint(bp)
-    retention.register(app, DispensingDraft, "flow_id")
-    register_start(app, "dispensing", "dispensing.resume")
+    install(app, bp, DispensingDraft)

@@ -46,10 +46,24 @@ def open_from_context(current):
             g.code_refusal = error
 
 
+@flow.on_discard
+def void_earlier(earlier):
+    """Free the code the unfinished dispensation holds, so that starting anew can open it."""
+    session = g.widget_session
+    found = redemptions.for_owner(session.host_app_id, ("widget", earlier.flow_id))
+    if found is not None and found.status in (*OPEN, redemptions.PENDING_VERIFICATION):
+        try:
+            redemptions.void(found, "PHARMACIST")
+        except RedemptionError:
+            pass  # opening the code then says it is held elsewhere, with what to do: nothing is lost
+
+
 @bp.post("/code")
 def open_typed_code():
     """Open the code the pharmacist typed or scanned (a wedge scanner types it and presses Enter)."""
     current = flow.draft()
+    if current.outcome:
+        return flow.show("done")  # this session dispensed its code; a new one is a new session
     found = current_redemption()
     if found is not None and found.status in (*OPEN, redemptions.PENDING_VERIFICATION):
         return flow.show(first_unfinished(current))  # one code at a time: void it first to open another

@@ -28,7 +28,9 @@ def render_verify(status=200, alert=None):
     try:
         state = redemptions.verification(current_redemption())
     except RedemptionError as error:
-        return refused(error, render_products)
+        if error.kind != "UPSTREAM_UNAVAILABLE":
+            return refused(error, render_products)
+        return flow.render_step("verify", INVALID, refusal_alert(error), verification=None)
     return flow.render_step("verify", status, alert, verification=verification.context(state))
 
 

@@ -29,8 +29,7 @@ def render_products(status=200, alert=None, errors=None, scan_error=None, scanne
     lines = [_line_view(index, line, entries.get(line["prescribed_product_code"], {}))
              for index, line in enumerate(found.lines)]
     return flow.render_step("products", status, alert, redemption=found, lines=lines, errors=errors or {},
-                            scan_error=scan_error, scanned_line=scanned_line, max_lot=MAX_LOT,
-                            today=date.today().isoformat())
+                            scan_error=scan_error, scanned_line=scanned_line)
 
 
 def _line_view(index, line, entry):
@@ -106,7 +105,7 @@ def _checked_line(index, line, entry, errors):
     if entry["product_code"] not in allowed:
         errors[f"product_code-{index}"] = _("Choose the prescribed product or one of the equivalents offered.")
     quantity = entry["quantity"]
-    if not (quantity.isdigit() and int(quantity) <= maximum):
+    if not (quantity.isascii() and quantity.isdigit() and int(quantity) <= maximum):
         errors[f"quantity-{index}"] = _("Type a whole number from 0 to %(max)s (what was prescribed).", max=maximum)
     if len(entry["lot"]) > MAX_LOT:
         errors[f"lot-{index}"] = _("A lot has at most %(max)s characters.", max=MAX_LOT)

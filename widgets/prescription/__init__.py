@@ -10,12 +10,9 @@ protect(bp, "prescription")
 
 def init_prescription(app):
     """Register the widget's steps and tell the shell where it starts."""
-    from bff import retention
-    from widgets import register_start
+    from widgets import install
 
     from . import diagnoses, issue, medications, patient  # noqa: F401  (they add their routes to bp)
     from .draft import PrescriptionDraft
 
-    app.register_blueprint(bp)
-    retention.register(app, PrescriptionDraft, "flow_id")
-    register_start(app, "prescription", "prescription.resume")
+    install(app, bp, PrescriptionDraft)

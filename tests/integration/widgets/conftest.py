@@ -1,5 +1,7 @@
 """Widget sessions opened as a host app's back end opens them, spoken to as static/widget.js speaks."""
 
+import base64
+
 import pytest
 from widget_client import ORIGIN, Widgets
 
@@ -41,11 +43,22 @@ def simulator_rows(simulator_app):
 
 
 @pytest.fixture
-def authorization_code(preauthorize):
-    """Have a sponsor approve a medication for its first beneficiary and return the AUT- code."""
+def authorization_code(preauthorize, hospital, read_otp):
+    """Have a sponsor approve a medication for its first beneficiary (verifying them as the sponsor asks at the
+    doctor's: EPS Vital by OTP, ARS Caribe by fingerprint) and return the AUT- code."""
 
     def approve(sponsor="acme-salud", product=("MED-001", 21)):
         response = preauthorize(sponsor, product)
+        if response.status_code == 202:
+            request_id = response.json()["preauthorization_id"]
+            base = f"/arc/v1/preauthorizations/{request_id}"
+            if response.json()["verification"]["methods"] == ["OTP"]:
+                hospital.post(f"{base}/otp", json={"otp": read_otp(request_id)})
+            else:
+                hospital.post(f"{base}/biometric", json={"modality": "FINGERPRINT",
+                                                         "reading": base64.b64encode(b"finger").decode()})
+                hospital.get(f"{base}/verification-status")
+            response = hospital.post(f"{base}/complete")
         assert response.status_code == 200, response.text
         return response.json()["authorizations"][0]["authorization_code"]
 

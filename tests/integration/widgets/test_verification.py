@@ -8,6 +8,7 @@ from widget_client import products_form, step_of, trigger_of
 
 from bff.db import db
 from bff.redemption import Redemption
+from simulator.faults import FaultRule
 
 TRAMADOL = {"product_code": "MED-069", "quantity": 10, "posology": "1 capsule every 12 h"}
 MATCH = base64.b64encode(b"a fingerprint template").decode()
@@ -92,6 +93,29 @@ class TestBiometric:
         answer = eventually(lambda: (poll := w.get("/verification/poll")).status_code == 286 and poll)
         assert dispensed(answer)["lines"] == [{"product_code": "MED-069", "quantity": 10}]
 
+    def test_the_form_keeps_the_biometric_dom_contract_and_the_reading_is_never_logged(self, widget, prescribe,
+                                                                                        caplog):
+        w, verify = waiting_for_verification(widget, prescribe(TRAMADOL))
+        form = re.search(r"<form data-osigu-biometric .*?</form>", verify.text, re.S).group(0)
+        assert 'hx-post="/widgets/dispensing/verification/biometric"' in form
+        assert '<input type="hidden" name="modality" value="FINGERPRINT">' in form
+        assert '<input type="hidden" name="reading">' in form
+        assert re.search(r'<button type="button" data-osigu-biometric-host hidden>', form)
+        assert re.search(r"<button type=\"button\" data-osigu-biometric-camera[^>]*>Take a photo<", form)
+        assert "<video data-osigu-biometric-video hidden></video>" in form
+        assert 'accept="image/jpeg,image/png" data-osigu-biometric-file' in form
+        assert re.search(r'<p data-osigu-biometric-error role="alert"\s+data-too-large="[^"]+"'
+                         r'\s+data-no-camera="[^"]+"', form)
+        caplog.set_level("DEBUG")
+        w.post("/verification/biometric", data={"modality": "FINGERPRINT", "reading": MATCH})
+        assert caplog.records and MATCH not in caplog.text
+
+    def test_a_sponsor_that_asks_only_for_biometrics_makes_the_camera_the_primary_action(
+            self, widget, authorization_code):
+        _, verify = waiting_for_verification(widget, authorization_code("eps-vital"))
+        assert 'name="otp"' not in verify.text and "Send a code" not in verify.text
+        assert re.search(r"<button type=\"button\" data-osigu-biometric-camera data-osigu-primary>", verify.text)
+
     def test_no_match_stops_polling_and_says_what_to_do(self, widget, prescribe, eventually):
         w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
         w.post("/verification/biometric", data={"modality": "FACE", "reading": NO_MATCH})
@@ -116,6 +140,17 @@ class TestBiometric:
         w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
         assert w.post("/verification/biometric", data={"modality": "FACE", "reading": "A" * 2_000_000}).status_code \
             == 413
+
+
+def test_while_osigu_cannot_say_what_it_asks_the_step_offers_to_ask_again(widget, prescribe, simulator_app):
+    w, _ = waiting_for_verification(widget, prescribe(TRAMADOL))
+    faults = simulator_app.extensions["simulator.faults"]
+    faults.replace([FaultRule(path_prefix="/dispensing/", methods=["GET"], error_rate=1)])
+    down = w.get("/verify")
+    assert step_of(down) == "verify" and "Osigu is not answering" in down.text
+    assert re.search(r"<button[^>]*data-osigu-primary[^>]*>Try again<", down.text)
+    faults.replace([])
+    assert 'id="osigu-verification"' in w.get("/verify").text
 
 
 def test_nothing_waiting_shows_the_widgets_own_step(widget, prescribe):

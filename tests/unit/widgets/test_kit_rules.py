@@ -14,9 +14,11 @@ from widgets.outcome import announce
 ROOT = Path(__file__).parents[3]
 KIT = ROOT / "widgets"
 WIDGET_PACKAGES = sorted(path.name for path in KIT.iterdir() if (path / "__init__.py").exists())
-# DESIGN.md, "postMessage envelope": the widget → host types. "hello" is the handshake embed.js answers with the
-# token, below the documented protocol.
-DESIGN_TYPES = {"ready", "resize", "step", "success", "exit", "error", "session_expired"}
+# DESIGN.md, "postMessage envelope": the widget → host types, and "biometric_requested" from its biometric paragraph.
+# "hello" is the handshake embed.js answers with the token, below the documented protocol.
+DESIGN_TYPES = {"ready", "resize", "step", "success", "exit", "error", "session_expired", "biometric_requested"}
+# The host → widget types: the handshake's token, a renewed one, and the host reader's answer (DESIGN's "biometric").
+HOST_TYPES = ["init", "token", "biometric"]
 
 
 def test_the_widget_list_is_named_once_and_everywhere_alike():
@@ -34,6 +36,16 @@ def test_widget_and_host_speak_the_message_types_design_names():
     handlers = re.search(r"var handlers = \{(.*?)\n    \};", embed, re.S).group(1)
     heard = set(re.findall(r"^\s+(\w+): function", handlers, re.M)) - {"hello"}
     assert sent == heard == DESIGN_TYPES
+
+
+def test_the_host_sends_only_the_types_it_names_and_the_widget_hears_each():
+    embed, bridge = (ROOT / "embed.js").read_text(), (ROOT / "static" / "widget.js").read_text()
+    named = re.findall(r'"(\w+)"', re.search(r"var HOST_TYPES = \[([^\]]*)\]", embed).group(1))
+    sent = set(re.findall(r'send\("(\w+)"', embed)) | set(re.findall(r'withToken\("(\w+)"\)', embed))
+    handlers = re.search(r"var hostHandlers = \{(.*?)\n  \};", bridge, re.S).group(1)
+    heard = re.findall(r"^    (\w+): function", handlers, re.M)
+    assert named == heard == HOST_TYPES
+    assert sent == set(HOST_TYPES)
 
 
 def imports(path):
