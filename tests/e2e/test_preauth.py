@@ -142,6 +142,11 @@ def test_a_partial_approval_with_a_ct_decided_while_the_widget_is_open(page, cli
     expect_step(page, locale, "approved")  # the poll brought the decision in
     frame.locator(f'[data-osigu-copy="{pended["authorization_code"]}"]').wait_for()
     assert frame.locator('[data-osigu-authorization="APPROVED"]').count() == 3
+    # The host page's onEvent hears the decision too, once, with the code and nothing more.
+    page.wait_for_function("() => window.seen.first.some(entry => entry.kind === 'event:authorization_decided')")
+    heard = [entry["data"] for entry in page.evaluate("() => window.seen.first")
+             if entry["kind"] == "event:authorization_decided"]
+    assert heard == [{"authorization_code": pended["authorization_code"], "status": "APPROVED"}]
     assert_accessible(page, "decided")
 
 
