@@ -2,6 +2,7 @@
 contract, common to every widget, is in test_kit.py)."""
 
 import base64
+import hashlib
 import re
 from html.parser import HTMLParser
 
@@ -363,6 +364,34 @@ def test_uploads_too_large_or_of_another_type_are_refused_in_place(widget, conte
     refused = upload(w, "CLINICAL_HISTORY", content, filename)
     assert invalid(refused) and step_of(refused) == "indications" and message in refused.text
     assert 'aria-invalid="true"' in refused.text and filename not in refused.text.split("Documents attached")[1]
+
+
+def test_uploads_pass_through_as_they_arrive_and_one_over_the_limit_never_reaches_osigu(widget, bff_app, api):
+    w = preauth(widget, context={"sponsor": "seguros-andinos"})
+    walk_to_review(w, {"policy_number": "SA-10000001"}, [("IMG-020", 1)], ["MEDICAL_ORDER"])
+    with bff_app.app_context():
+        preauthorization_id = db.session.scalar(db.select(SessionObject.upstream_id).filter_by(kind="preauthorization"))
+    documents = f"/arc/v1/preauthorizations/{preauthorization_id}"
+
+    def sent_in_pieces(document_type, content):
+        """The browser's multipart body in small pieces, its length unsaid (chunked), as a slow upload arrives."""
+        yield (f'--b\r\nContent-Disposition: form-data; name="document_type"\r\n\r\n{document_type}\r\n'
+               '--b\r\nContent-Disposition: form-data; name="file"; filename="history.pdf"\r\n'
+               'Content-Type: application/octet-stream\r\n\r\n').encode()
+        yield from (content[start:start + 1000] for start in range(0, len(content), 1000))
+        yield b"\r\n--b--\r\n"
+
+    history = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    attached = w.post("/documents", data=sent_in_pieces("CLINICAL_HISTORY", history),
+                      headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert not invalid(attached) and "history.pdf" in attached.text
+    at_osigu = api("demo-hospital").get(documents).json()["documents"]
+    assert [(item["document_type"], item["sha256"]) for item in at_osigu] == [
+        ("MEDICAL_ORDER", hashlib.sha256(PDF).hexdigest()), ("CLINICAL_HISTORY", hashlib.sha256(history).hexdigest())]
+    # One byte over the sponsor's limit: cut off on its way, by the BFF (Osigu never answered), nothing attached.
+    refused = upload(w, "CLINICAL_HISTORY", b"%PDF-1.4\n" + b"x" * (MAX_BYTES - 8))
+    assert invalid(refused) and "larger than" in refused.text and "osigu:error" not in trigger_of(refused)
+    assert len(api("demo-hospital").get(documents).json()["documents"]) == 2
 
 
 def test_reloading_and_a_new_session_naming_the_request_resume_it(widget):
