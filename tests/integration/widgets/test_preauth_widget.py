@@ -224,6 +224,26 @@ def test_a_pended_decision_reaches_the_open_widget_as_authorization_decided(widg
     assert step_of(w.get("/resume")) == "done" and "Authorized" in w.get("/resume").text
 
 
+@pytest.mark.parametrize(("webhook_delivered", "wait"), [(True, 8), (False, 60)])
+def test_the_poll_asks_osigu_once_its_webhook_reports_the_decision_or_at_the_longest_wait(
+        widget, api, webhooks_to_bff, webhook_delivered, wait):
+    deliver = webhooks_to_bff("demo-hospital")
+    w = preauth(widget, context={"sponsor": "seguros-andinos"})
+    walk_to_review(w, {"policy_number": "SA-10000001"}, [("LAB-001", 1), ("IMG-020", 1)], ["MEDICAL_ORDER"])
+    outcome = outcome_of(w.post("/complete"))
+    code = next(item["authorization_code"] for item in outcome["authorizations"] if item["status"] == "PENDING")
+    deliver()  # the lab's approval at completion: the webhook is seen to report on this request
+    assert api().post(f"/sandbox/v1/authorizations/{code}/decision", json={"status": "APPROVED"}).status_code == 200
+    quiet = w.get("/result", params={"wait": 4})  # Osigu has decided, but its webhook has not said so yet
+    assert quiet.status_code == 200 and "osigu:authorization_decided" not in trigger_of(quiet)
+    if webhook_delivered:
+        deliver()
+    told = w.get("/result", params={"wait": wait})
+    assert told.status_code == 286 and trigger_of(told)["osigu:authorization_decided"] == {
+        "decisions": [{"authorization_code": code, "status": "APPROVED"}]}
+    assert told.text.count("valid until") == 2  # Osigu's own answer, with the CT's expiry too
+
+
 def test_a_rejected_request_is_fixed_and_sent_again_keeping_its_history(bff_app, widget, callback_receiver):
     w = preauth(widget, context={"sponsor": "seguros-andinos"})
     walk_to_review(w, {"policy_number": "SA-10000001"}, [("MED-287", 1)])
