@@ -143,7 +143,7 @@
           var previous = token;
           token = fresh;
           send(type, { token: token, previous: previous || null, theme: options.theme || {}, locale: locale,
-                       capabilities: capabilities });
+                       capabilities: capabilities }); // init, when the first token came from fetchToken
         })
         .catch(function (error) {
           fail("TOKEN_UNAVAILABLE", "fetchToken failed: " + (error && error.message), true);

@@ -12,18 +12,15 @@ READING = base64.b64encode(b"fingerprint minutiae").decode()
 
 
 @pytest.fixture(scope="module")
-def browser():
-    """Chromium with a fake camera (a test pattern) that is allowed without a prompt."""
+def browser(browser):
+    """A second Chromium of the same Playwright, with a fake camera (a test pattern) allowed without a prompt."""
     import os
 
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-        yield chromium
-        chromium.close()
+    camera = browser.browser_type.launch(
+        executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
+    yield camera
+    camera.close()
 
 
 def heard(page, kind):
@@ -131,7 +128,8 @@ def test_a_camera_the_browser_refuses_says_so(page, stack):
     frame.get_by_role("alert").filter(has_text="No camera").wait_for()
 
 
-def test_only_the_widgets_that_take_readings_may_use_the_camera(page, stack):
+def test_only_the_widgets_that_take_readings_may_use_the_camera(stack, page):
+    # stack before page: the page (its mounts' requests still in flight) closes before the servers stop.
     page.goto(f"{stack.host_url}/page/biometric-host")
     allowed = page.evaluate("""() => ["prescription", "dispensing", "preauth"].map(widget => {
         const handle = window.mountWidget({widget, loadTimeoutMs: 60000});

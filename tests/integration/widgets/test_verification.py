@@ -2,13 +2,17 @@
 
 import base64
 import re
+from datetime import timedelta
 
 import pytest
 from widget_client import products_form, step_of, trigger_of
 
 from bff.db import db
 from bff.redemption import Redemption
+from simulator.db import db as sim_db
+from simulator.db import utcnow
 from simulator.faults import FaultRule
+from simulator.models import Dispensation
 
 TRAMADOL = {"product_code": "MED-069", "quantity": 10, "posology": "1 capsule every 12 h"}
 MATCH = base64.b64encode(b"a fingerprint template").decode()
@@ -151,6 +155,20 @@ def test_while_osigu_cannot_say_what_it_asks_the_step_offers_to_ask_again(widget
     assert re.search(r"<button[^>]*data-osigu-primary[^>]*>Try again<", down.text)
     faults.replace([])
     assert 'id="osigu-verification"' in w.get("/verify").text
+
+
+def test_a_dispensation_voided_for_idleness_while_verifying_says_so_in_place_of_the_step(
+        widget, authorization_code, otp_for, simulator_app):
+    code = authorization_code("seguros-andinos")
+    w, _ = waiting_for_verification(widget, code)
+    idle = simulator_app.config["DISPENSATION_TIMEOUT_SECONDS"] + 1
+    with simulator_app.app_context():
+        row = sim_db.session.scalar(sim_db.select(Dispensation).filter_by(code=code))
+        row.updated_at = utcnow() - timedelta(seconds=idle)
+        sim_db.session.commit()
+    answer = w.post("/verification/otp", data={"otp": otp_for(code)})
+    assert answer.headers["HX-Retarget"] == "#widget" and step_of(answer) == "code"
+    assert "left idle too long" in answer.text and "osigu:success" not in trigger_of(answer)
 
 
 def test_nothing_waiting_shows_the_widgets_own_step(widget, prescribe):
