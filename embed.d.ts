@@ -24,6 +24,14 @@ export interface OsiguExit {
   step?: string;
 }
 
+/** The pre-authorization widget's event "authorization_decided": a pended group decided while it is mounted. */
+export interface OsiguAuthorizationDecided {
+  authorization_code: string;
+  status: "APPROVED" | "REJECTED";
+  /** Why, when the sponsor says: "NOT_COVERED", "NOT_COVERED_BY_PLAN", "EXCLUDED_PRODUCT", "MEDICAL_REVIEW"… */
+  reason?: string;
+}
+
 export type OsiguBiometricModality = "FINGERPRINT" | "FACE";
 
 export interface OsiguBiometricReading {
@@ -51,7 +59,10 @@ export interface OsiguMountOptions {
   onSuccess?: (outcome: Record<string, unknown>) => void;
   onExit?: (info: OsiguExit) => void;
   onError?: (error: OsiguError) => void;
-  onEvent?: (type: string, data: Record<string, unknown>) => void;
+  /** Every widget → host message but the handshake and resize: "ready", "step", "success", "exit", "error",
+   *  "session_expired", "biometric_requested", and the preauth widget's "authorization_decided"
+   *  (data: OsiguAuthorizationDecided). */
+  onEvent?: (type: string, data: Record<string, unknown> | OsiguAuthorizationDecided) => void;
   /** A biometric reader of the host's own (dispensing, preauth): the widget then offers it beside the camera and
    *  the file. Called when the user asks for a reading; a rejection, a malformed answer or no answer within
    *  biometricTimeoutMs reaches the widget as an error it shows, and onError as "BIOMETRIC_UNAVAILABLE",

@@ -211,7 +211,8 @@
       exit: function (data) { call(options.onExit, data); },
       error: function (data) { call(options.onError, data); },
       session_expired: function () { withToken("token"); },
-      biometric_requested: function (data) { answerBiometric(data); }
+      biometric_requested: function (data) { answerBiometric(data); },
+      authorization_decided: function () {} // a pended group decided while mounted: onEvent alone hears it
     };
 
     function onMessage(event) {

@@ -158,6 +158,14 @@
     post("exit", { reason: String(event.detail.reason), step: String(event.detail.step) });
   });
   body.addEventListener("osigu:error", function (event) { post("error", event.detail.error); });
+  // One poll may bring several pended groups' decisions: the host hears each as its own message.
+  body.addEventListener("osigu:authorization_decided", function (event) {
+    (event.detail.decisions || []).forEach(function (decision) {
+      var data = { authorization_code: String(decision.authorization_code), status: String(decision.status) };
+      if (decision.reason) data.reason = String(decision.reason);
+      post("authorization_decided", data);
+    });
+  });
 
   // A code copied from inside the iframe: the Clipboard API where the frame may use it, else a selected field.
   function copyBySelection(text) {

@@ -16,10 +16,18 @@ from . import authorizations
 
 DOCTOR = {"id": "dr-laura-ruiz", "name": "Dra. Laura Ruiz", "role": "doctor"}
 PHARMACIST = {"id": "ph-pedro-gil", "name": "Farm. Pedro Gil", "role": "PHARMACIST"}
+ADMISSION = {"id": "adm-marta-diaz", "name": "Marta Díaz", "role": "admission"}
 PATIENTS = {  # this HIS's own records; the widget gets only the document to look the patient up by
     "ana": {"document_type": "CC", "document_number": "1000000001"},
     "lucia": {"document_type": "DNI", "document_number": "12345678Z"},
 }
+# What the admission desk knows of Ana López's request: her Seguros Andinos policy, a lab, a medication and a CT
+# (the sponsor approves the first two at once and reviews the CT).
+ADMISSION_REQUEST = {"sponsor": authorizations.SPONSOR, "beneficiary": authorizations.BENEFICIARY,
+                     "products": [{"product_code": "LAB-001", "quantity": 1},
+                                  {"product_code": "MED-001", "quantity": 1},
+                                  {"product_code": "IMG-020", "quantity": 1}],
+                     "diagnoses": ["R51"]}
 # The page speaks one language at a time (switched at the top), and the widget speaks the page's.
 TEXTS = {
     "es": {"language_name": "Español", "language": "Idioma", "new": "Nueva receta", "patient": "Paciente",
@@ -40,7 +48,15 @@ TEXTS = {
            "reader": "Lector de huellas de esta farmacia (simulado)",
            "no_match": "Simular una huella que no coincide (lectura que empieza por NO-MATCH)",
            "dispensed": "Dispensación {id} de {code} completada.", "claim": "Reclamación {claim} presentada.",
-           "try_again": "Inténtelo de nuevo."},
+           "try_again": "Inténtelo de nuevo.",
+           "admission": "Admisión", "preauth_title": "Preautorización",
+           "preauth_for": "Ana López · Seguros Andinos, póliza SA-10000001: hemograma, amoxicilina y TAC de cráneo.",
+           "request_preauth": "Solicitar la preautorización",
+           "document_hint": "El TAC necesita la orden médica: suba cualquier PDF, JPEG o PNG.",
+           "codes": "Códigos de autorización", "authorization_code": "Código", "status": "Estado",
+           "products": "Productos", "requested": "Preautorización {id}: {status}.",
+           "APPROVED": "aprobada", "PARTIALLY_APPROVED": "aprobada en parte", "PENDING": "en revisión",
+           "REJECTED": "rechazada", "no_code": "sin código"},
     "en": {"language_name": "English", "language": "Language", "new": "New prescription", "patient": "Patient",
            "look_up": "— let the doctor look the patient up —", "market": "Market",
            "v1": "Colombia · e-prescription v1", "v1.1": "Portugal · v1.1 (patient-data consent)",
@@ -59,7 +75,15 @@ TEXTS = {
            "reader": "This pharmacy's fingerprint reader (simulated)",
            "no_match": "Simulate a fingerprint that does not match (a reading starting with NO-MATCH)",
            "dispensed": "Dispensation {id} of {code} completed.", "claim": "Claim {claim} filed.",
-           "try_again": "Try again."},
+           "try_again": "Try again.",
+           "admission": "Admission", "preauth_title": "Pre-authorization",
+           "preauth_for": "Ana López · Seguros Andinos, policy SA-10000001: blood count, amoxicillin and a head CT.",
+           "request_preauth": "Request the pre-authorization",
+           "document_hint": "The CT needs the medical order: upload any PDF, JPEG or PNG.",
+           "codes": "Authorization codes", "authorization_code": "Code", "status": "Status",
+           "products": "Products", "requested": "Pre-authorization {id}: {status}.",
+           "APPROVED": "approved", "PARTIALLY_APPROVED": "partly approved", "PENDING": "under review",
+           "REJECTED": "rejected", "no_code": "no code"},
     "pt": {"language_name": "Português", "language": "Idioma", "new": "Nova receita", "patient": "Doente",
            "look_up": "— o médico procura o doente —", "market": "Mercado",
            "v1": "Colômbia · receita eletrónica v1", "v1.1": "Portugal · v1.1 (consentimento do doente)",
@@ -78,9 +102,19 @@ TEXTS = {
            "reader": "Leitor de impressões digitais desta farmácia (simulado)",
            "no_match": "Simular uma impressão digital que não corresponde (leitura que começa por NO-MATCH)",
            "dispensed": "Dispensa {id} de {code} concluída.", "claim": "Reclamação {claim} apresentada.",
-           "try_again": "Tente novamente."},
+           "try_again": "Tente novamente.",
+           "admission": "Admissão", "preauth_title": "Pré-autorização",
+           "preauth_for": "Ana López · Seguros Andinos, apólice SA-10000001: hemograma, amoxicilina e TAC "
+                          "crânio-encefálica.",
+           "request_preauth": "Pedir a pré-autorização",
+           "document_hint": "A TAC precisa da requisição médica: carregue qualquer PDF, JPEG ou PNG.",
+           "codes": "Códigos de autorização", "authorization_code": "Código", "status": "Estado",
+           "products": "Produtos", "requested": "Pré-autorização {id}: {status}.",
+           "APPROVED": "aprovada", "PARTIALLY_APPROVED": "aprovada em parte", "PENDING": "em análise",
+           "REJECTED": "recusada", "no_code": "sem código"},
 }
-# The pharmacy dispenses codes from every market with one host app's key (a code is its own credential).
+# The pharmacy dispenses codes from every market with one host app's key (a code is its own credential); the
+# admission desk's requests are not per market either.
 PHARMACY_MARKET = "v1"
 # The hospital's wards: a ward doctor's prescription joins the hospital pharmacy's queue with its priority.
 WARDS = {"icu": {"id": "icu", "name": "UCI / ICU"}, "ward-3": {"id": "ward-3", "name": "Medicina interna · 3"}}
@@ -140,12 +174,18 @@ def create_app(test_config=None):
         """The hospital pharmacist's page: the dispensing widget in queue mode, the wards' prescriptions."""
         return page("his/hospital_pharmacy.html")
 
+    @app.get("/admission")
+    def admission():
+        """The admission desk's page: Ana López's pre-authorization, its codes as they are decided, each dispensable."""
+        return page("his/admission.html")
+
     @app.post("/widget-session")
     def widget_session():
-        """Vouch for the signed-in doctor or pharmacist: ask the BFF for a widget session (the API key stays here)."""
+        """Vouch for the signed-in doctor, pharmacist or admission clerk: ask the BFF for a widget session (the API key
+        stays here)."""
         choice = request.get_json(silent=True) or {}
-        dispensing = choice.get("widget") == "dispensing"
-        api_key = app.config["API_KEYS"].get(PHARMACY_MARKET if dispensing else choice.get("market"))
+        dispensing, preauth = choice.get("widget") == "dispensing", choice.get("widget") == "preauth"
+        api_key = app.config["API_KEYS"].get(PHARMACY_MARKET if dispensing or preauth else choice.get("market"))
         if api_key is None:
             return {"error": "unknown market"}, 400
         body = {"origin": request.host_url.rstrip("/"),
@@ -156,6 +196,8 @@ def create_app(test_config=None):
                      "context": {"code": choice["code"]} if choice.get("code") else {}}
             if choice.get("mode") == "queue":  # the hospital pharmacy's worklist
                 body["context"] = {"mode": "queue"}
+        elif preauth:
+            body |= {"widget": "preauth", "user": ADMISSION, "context": ADMISSION_REQUEST}
         else:
             body |= {"widget": "prescription", "user": DOCTOR,
                      "context": {"patient": PATIENTS[choice["patient"]]} if choice.get("patient") in PATIENTS else {}}

@@ -1,5 +1,6 @@
 """The pre-authorization widget in a real Chromium, host page and BFF on different origins, by keyboard alone."""
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -142,6 +143,11 @@ def test_a_partial_approval_with_a_ct_decided_while_the_widget_is_open(page, cli
     expect_step(page, locale, "approved")  # the poll brought the decision in
     frame.locator(f'[data-osigu-copy="{pended["authorization_code"]}"]').wait_for()
     assert frame.locator('[data-osigu-authorization="APPROVED"]').count() == 3
+    # The host page's onEvent hears the decision too, once, with the code and nothing more.
+    page.wait_for_function("() => window.seen.first.some(entry => entry.kind === 'event:authorization_decided')")
+    heard = [entry["data"] for entry in page.evaluate("() => window.seen.first")
+             if entry["kind"] == "event:authorization_decided"]
+    assert heard == [{"authorization_code": pended["authorization_code"], "status": "APPROVED"}]
     assert_accessible(page, "decided")
 
 
@@ -162,3 +168,40 @@ def test_eps_vital_asks_for_the_beneficiarys_code(page, clinic, api, locale):
     assert_accessible(page, "approved")
     success = [entry["data"] for entry in page.evaluate("() => window.seen.first") if entry["kind"] == "success"]
     assert len(success) == 1 and success[0]["status"] == "APPROVED"
+
+
+HOST_READER = """locale => window.mountWidget('first', '#first', {widget: 'preauth', locale,
+  onBiometricRequest: request => {
+    window.asked = (window.asked || []).concat([request]);
+    return {modality: request.modality, reading: btoa('fingerprint minutiae')};
+  }})"""
+
+
+@pytest.mark.parametrize("locale", ["es", "en"])
+def test_ars_caribe_signs_off_with_the_hosts_fingerprint_reader(page, clinic, locale):
+    clinic.session.update(locale=locale, context={
+        "sponsor": "ars-caribe", "beneficiary": {"card_number": "00100000041", "date_of_birth": "2012-06-30"},
+        "products": [{"product_code": "MED-001", "quantity": 1}, {"product_code": "LAB-001", "quantity": 1}],
+        "diagnoses": ["R51"]})
+    page.goto(f"{clinic.url}/page/host")
+    page.evaluate(HOST_READER, locale)
+    walk_to_review(page, locale)
+    press_the_primary_action(page)
+    expect_step(page, locale, "verify")
+    reader = page.frame_locator("#first iframe").locator("[data-osigu-biometric-host]")
+    reader.wait_for()  # offered because the host gave mount() a reader
+    assert_accessible(page, "verify")
+    tab_to(page, "[data-osigu-biometric-host]")
+    page.keyboard.press("Enter")
+    expect_step(page, locale, "approved")  # the reading matched, and the request was completed
+    assert_accessible(page, "approved")
+    assert page.evaluate("() => window.asked") == [{"modality": "FINGERPRINT"}]
+    seen = page.evaluate("() => window.seen.first")
+    assert [entry["data"] for entry in seen if entry["kind"] == "event:biometric_requested"] == [
+        {"modality": "FINGERPRINT"}]
+    success = [entry["data"] for entry in seen if entry["kind"] == "success"]
+    assert len(success) == 1 and success[0]["status"] == "APPROVED"
+    (group,) = success[0]["authorizations"]  # ARS Caribe groups everything in one authorization
+    assert sorted(group["product_codes"]) == ["LAB-001", "MED-001"]
+    assert re.match(r"AUT-\d{4}-\d{8}", group["authorization_code"])
+    assert base64.b64encode(b"fingerprint minutiae").decode() not in json.dumps(seen)  # to the widget only

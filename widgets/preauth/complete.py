@@ -3,7 +3,7 @@ reject-fix-retry, and resuming a request an earlier session started (the sign-of
 
 from flask import current_app, g, render_template, request
 
-from bff import ownership, sessions
+from bff import ownership, preauth_decisions, sessions
 from bff.db import WidgetSession, db
 from bff.upstream import UpstreamError, path
 from widgets.flow import idempotency_key
@@ -153,7 +153,7 @@ def poll_result():
     before = {item["authorization_code"]: item for item in current.outcome["authorizations"]
               if item["status"] == "PENDING"}
     decided = []
-    if before:
+    if before and _worth_asking(current, before, wait):
         ownership.require_own("preauthorization", current.preauthorization_id)
         try:
             fetched = upstream().get_json(path("/arc/v1/preauthorizations/{}", current.preauthorization_id))
@@ -176,6 +176,13 @@ def poll_result():
     response.headers.update({"HX-Retarget": "#widget", "HX-Reswap": "innerHTML"})
     # One event for every group decided since the last poll: widget.js posts authorization_decided for each.
     return announce(response, "osigu:authorization_decided", {"decisions": decided})
+
+
+def _worth_asking(current, pended, wait):
+    """Whether to ask Osigu now: not while its webhook, which has reported decisions on this request, has reported
+    none on the pended groups (they are still pended), but at the longest wait in any case (a webhook may be lost)."""
+    reported = {item["authorization_code"] for item in preauth_decisions.decisions(current.preauthorization_id)}
+    return not reported or bool(reported & pended.keys()) or wait >= LAST_POLL_SECONDS
 
 
 def _by_code(outcome, code):

@@ -2,16 +2,11 @@
 and the documents the sponsor requires, streamed through to Osigu as they are uploaded."""
 
 import hashlib
-import io
 import re
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from urllib3 import encode_multipart_formdata
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import parse_form_data
-from werkzeug.wsgi import get_input_stream
 
 from bff.contexts import MAX_DIAGNOSES, UPSTREAM_ID
 from bff.db import db
@@ -20,14 +15,10 @@ from widgets import search
 from widgets.flow import INVALID, idempotency_key
 from widgets.session import upstream
 
-from . import bp
+from . import bp, uploads
 from .draft import DRAFT, document_summary, flow
 
 MAX_NOTES = 2000  # what Osigu accepts
-# A document's type is read from its first bytes, never from its name or the browser's say-so.
-SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
-MULTIPART_OVERHEAD = 16 * 1024  # the form's other field and the part headers around the file
-CHUNK = 64 * 1024
 
 
 @flow.renders("indications")
@@ -109,65 +100,41 @@ def _editable(current):
     return current.preauthorization_id and current.upstream_status == DRAFT and not current.outcome
 
 
-def _in_memory(*_args, **_kwargs):
-    """Hold an uploaded file in memory while it passes through: nothing of it touches the BFF's disk."""
-    return io.BytesIO()
-
-
-def _discard_body():
-    """Read what the browser is still sending of a refused upload, so the answer reaches it."""
-    stream = get_input_stream(request.environ, max_content_length=current_app.config["MAX_CONTENT_LENGTH"])
-    while stream.read(CHUNK):
-        pass
-
-
-def read_upload(limit):
-    """(document type, filename, bytes, content type) of the upload, or (None, the user's message)."""
-    too_large = _("The file is larger than %(megabytes)s MB, the most the sponsor accepts.",
-                  megabytes=format_decimal(limit / 1024 / 1024, "#,##0.#"))
-    if (request.content_length or 0) > limit + MULTIPART_OVERHEAD:
-        _discard_body()
-        return None, too_large
-    try:
-        _stream, form, files = parse_form_data(request.environ, stream_factory=_in_memory,
-                                               max_content_length=limit + MULTIPART_OVERHEAD,
-                                               max_form_memory_size=1024)
-    except RequestEntityTooLarge:
-        return None, too_large
-    upload = files.get("file")
-    if upload is None or not upload.filename:
-        return None, _("Choose a file to upload.")
-    content = upload.read(limit + 1)
-    if len(content) > limit:
-        return None, too_large
-    content_type = next((kind for signature, kind in SIGNATURES.items() if content.startswith(signature)), None)
-    if content_type is None:
-        return None, _("Only PDF, JPEG and PNG files are accepted, and this file is none of them.")
-    filename = re.sub(r"[^\w. -]", "_", upload.filename)[-100:] or "document"
-    return (form.get("document_type", ""), filename, content, content_type), None
+def upload_problem(refused, limit):
+    """What the user is told of a refused upload."""
+    if refused.reason == "too_large":
+        return _("The file is larger than %(megabytes)s MB, the most the sponsor accepts.",
+                 megabytes=format_decimal(limit / 1024 / 1024, "#,##0.#"))
+    if refused.reason == "not_accepted":
+        return _("Only PDF, JPEG and PNG files are accepted, and this file is none of them.")
+    return _("Choose a file to upload.")
 
 
 @bp.post("/documents")
 def upload_document():
-    """Attach a support document at Osigu, as it arrives; refused in place when too large or of another type."""
+    """Attach a support document at Osigu, passed on as it arrives; refused in place when too large or of another
+    type (uploads.py)."""
     current = flow.draft()
     if not _editable(current):
         return flow.show("indications")
-    upload, problem = read_upload(max_bytes(current))
-    if problem:
-        return render_indications(INVALID, upload_error=problem)
-    document_type, filename, content, content_type = upload
-    if document_type not in document_types(current):
-        return render_indications(INVALID, upload_error=_("Choose what kind of document this is."))
-    body, multipart = encode_multipart_formdata({"document_type": document_type,
-                                                 "file": (filename, content, content_type)})
-    key = idempotency_key("document", {"type": document_type, "sha256": hashlib.sha256(content).hexdigest(),
-                                       "attempt": current.attempt})
+    limit = max_bytes(current)
+    upload = uploads.Upload(request.environ, limit, current_app.config["MAX_CONTENT_LENGTH"])
     try:
+        upload.open()
+        if upload.document_type not in document_types(current):
+            upload.discard()
+            return render_indications(INVALID, upload_error=_("Choose what kind of document this is."))
+        key = idempotency_key("document", upload.key() | {"attempt": current.attempt})
+        boundary = hashlib.sha256(key.encode()).hexdigest()[:32]  # a retry of the same upload sends the same body
         attached = upstream().request("POST", path("/arc/v1/preauthorizations/{}/documents",
                                                    current.preauthorization_id),
-                                      data=body, headers={"Content-Type": multipart}, idempotency_key=key).parsed
+                                      data=upload.body(boundary), idempotency_key=key,
+                                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}).parsed
+    except uploads.Refused as refused:
+        upload.discard()
+        return render_indications(INVALID, upload_error=upload_problem(refused, limit))
     except UpstreamError as error:
+        upload.discard()
         return flow.refuse(render_indications, error)
     if all(item["document_id"] != attached["document_id"] for item in current.documents):
         current.documents = [*current.documents, document_summary(attached)]

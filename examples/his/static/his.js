@@ -21,6 +21,7 @@
   // it expires); the widget's outcome goes to the page's own handlers.
   function mount(choice, handlers) {
     document.getElementById("widget-error").textContent = "";
+    var pageOnEvent = handlers.onEvent;
     var handle = OsiguWidgets.mount("#osigu", Object.assign({
       widget: choice.widget,
       locale: choice.locale,
@@ -32,9 +33,14 @@
       },
       onExit: function () { handle.destroy(); },
       // Say what went wrong where the user looks (an unregistered origin, a session we could not get...).
-      onError: function (error) { showError(error); },
-      onEvent: function (type, data) { log("events", type, data); }
-    }, handlers));
+      onError: function (error) { showError(error); }
+    }, handlers, {
+      // Every page logs what the widget says; a page's own onEvent hears it as well.
+      onEvent: function (type, data) {
+        log("events", type, data);
+        if (pageOnEvent) pageOnEvent(type, data);
+      }
+    }));
     return handle;
   }
 
@@ -45,16 +51,18 @@
 
   // The back end's callbacks arrive server to server; the page just shows what it has heard.
   var shown = {};
+  var callbackListeners = [];
   function refreshCallbacks() {
     fetch("/osigu/callbacks").then(function (response) { return response.json(); }).then(function (items) {
       items.slice().reverse().forEach(function (item) {
         if (shown[item.id]) return;
         shown[item.id] = true;
         log("callbacks", item.type, item.data);
+        callbackListeners.forEach(function (listener) { listener(item); });
       });
     }).catch(function () { /* the next refresh tries again */ });
   }
   window.setInterval(refreshCallbacks, 2000);
 
-  window.His = { mount: mount };
+  window.His = { mount: mount, onCallback: function (listener) { callbackListeners.push(listener); } };
 })();

@@ -2,14 +2,10 @@
 
 import pytest
 import requests
-import test_his_pharmacy as his_pharmacy
 from markupsafe import escape
 
 from examples.his import TEXTS, WARDS
-
-# The HIS and the BFF configured as the demo configures them, as for the HIS's counter pharmacy.
-his_app, his_url, host_apps, his = his_pharmacy.his_app, his_pharmacy.his_url, his_pharmacy.host_apps, his_pharmacy.his
-session_made = his_pharmacy.session_made
+from tests.integration.examples.conftest import session_made
 
 
 def test_the_hospital_pharmacy_asks_for_the_worklist_for_its_pharmacist(his, bff_app):

@@ -3,36 +3,8 @@
 import pytest
 import requests
 
-from bff.config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, demo_host_apps
-from bff.db import WidgetSession, db
-from examples.his import TEXTS, create_app
-
-
-@pytest.fixture
-def his_app():
-    return create_app({"API_KEYS": DEMO_API_KEYS, "CALLBACK_SECRET": DEMO_CALLBACK_SECRET})
-
-
-@pytest.fixture
-def his_url(his_app, serve_wsgi):
-    return serve_wsgi(his_app)
-
-
-@pytest.fixture
-def host_apps(his_url):
-    """The BFF configured as the demo configures it, for the HIS on its port."""
-    return demo_host_apps(int(his_url.rsplit(":", 1)[1]))
-
-
-@pytest.fixture
-def his(his_app, his_url, bff_url):
-    his_app.config["BFF_URL"] = bff_url
-    return his_url
-
-
-def session_made(bff_app):
-    with bff_app.app_context():
-        return db.session.scalars(db.select(WidgetSession)).one()
+from examples.his import TEXTS
+from tests.integration.examples.conftest import session_made, texts_of_other_languages
 
 
 def test_the_pharmacy_asks_for_a_dispensing_session_for_its_pharmacist_with_the_code(his, bff_app, prescribe):
@@ -81,10 +53,7 @@ def test_the_pharmacy_page_opens_the_code_from_the_clinic_in_one_language(his, l
     page = requests.get(f"{his}/pharmacy", params={"lang": lang, "code": "RX-2026-000123"}, timeout=10).text
     assert 'id="code" name="code" value="RX-2026-000123"' in page
     assert f'<html lang="{lang}">' in page and TEXTS[lang]["dispense_title"] in page
-    # No text of another language, but the names the language switch shows each in its own.
-    others = [(other, key) for other in TEXTS if other != lang for key, text in TEXTS[other].items()
-              if text != TEXTS[lang][key] and key != "language_name" and text in page]
-    assert others == []
+    assert texts_of_other_languages(page, lang) == []
 
 
 def test_every_language_has_every_text():

@@ -2,6 +2,7 @@
 contract, common to every widget, is in test_kit.py)."""
 
 import base64
+import hashlib
 import re
 from html.parser import HTMLParser
 
@@ -223,6 +224,26 @@ def test_a_pended_decision_reaches_the_open_widget_as_authorization_decided(widg
     assert step_of(w.get("/resume")) == "done" and "Authorized" in w.get("/resume").text
 
 
+@pytest.mark.parametrize(("webhook_delivered", "wait"), [(True, 8), (False, 60)])
+def test_the_poll_asks_osigu_once_its_webhook_reports_the_decision_or_at_the_longest_wait(
+        widget, api, webhooks_to_bff, webhook_delivered, wait):
+    deliver = webhooks_to_bff("demo-hospital")
+    w = preauth(widget, context={"sponsor": "seguros-andinos"})
+    walk_to_review(w, {"policy_number": "SA-10000001"}, [("LAB-001", 1), ("IMG-020", 1)], ["MEDICAL_ORDER"])
+    outcome = outcome_of(w.post("/complete"))
+    code = next(item["authorization_code"] for item in outcome["authorizations"] if item["status"] == "PENDING")
+    deliver()  # the lab's approval at completion: the webhook is seen to report on this request
+    assert api().post(f"/sandbox/v1/authorizations/{code}/decision", json={"status": "APPROVED"}).status_code == 200
+    quiet = w.get("/result", params={"wait": 4})  # Osigu has decided, but its webhook has not said so yet
+    assert quiet.status_code == 200 and "osigu:authorization_decided" not in trigger_of(quiet)
+    if webhook_delivered:
+        deliver()
+    told = w.get("/result", params={"wait": wait})
+    assert told.status_code == 286 and trigger_of(told)["osigu:authorization_decided"] == {
+        "decisions": [{"authorization_code": code, "status": "APPROVED"}]}
+    assert told.text.count("valid until") == 2  # Osigu's own answer, with the CT's expiry too
+
+
 def test_a_rejected_request_is_fixed_and_sent_again_keeping_its_history(bff_app, widget, callback_receiver):
     w = preauth(widget, context={"sponsor": "seguros-andinos"})
     walk_to_review(w, {"policy_number": "SA-10000001"}, [("MED-287", 1)])
@@ -363,6 +384,34 @@ def test_uploads_too_large_or_of_another_type_are_refused_in_place(widget, conte
     refused = upload(w, "CLINICAL_HISTORY", content, filename)
     assert invalid(refused) and step_of(refused) == "indications" and message in refused.text
     assert 'aria-invalid="true"' in refused.text and filename not in refused.text.split("Documents attached")[1]
+
+
+def test_uploads_pass_through_as_they_arrive_and_one_over_the_limit_never_reaches_osigu(widget, bff_app, api):
+    w = preauth(widget, context={"sponsor": "seguros-andinos"})
+    walk_to_review(w, {"policy_number": "SA-10000001"}, [("IMG-020", 1)], ["MEDICAL_ORDER"])
+    with bff_app.app_context():
+        preauthorization_id = db.session.scalar(db.select(SessionObject.upstream_id).filter_by(kind="preauthorization"))
+    documents = f"/arc/v1/preauthorizations/{preauthorization_id}"
+
+    def sent_in_pieces(document_type, content):
+        """The browser's multipart body in small pieces, its length unsaid (chunked), as a slow upload arrives."""
+        yield (f'--b\r\nContent-Disposition: form-data; name="document_type"\r\n\r\n{document_type}\r\n'
+               '--b\r\nContent-Disposition: form-data; name="file"; filename="history.pdf"\r\n'
+               'Content-Type: application/octet-stream\r\n\r\n').encode()
+        yield from (content[start:start + 1000] for start in range(0, len(content), 1000))
+        yield b"\r\n--b--\r\n"
+
+    history = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    attached = w.post("/documents", data=sent_in_pieces("CLINICAL_HISTORY", history),
+                      headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert not invalid(attached) and "history.pdf" in attached.text
+    at_osigu = api("demo-hospital").get(documents).json()["documents"]
+    assert [(item["document_type"], item["sha256"]) for item in at_osigu] == [
+        ("MEDICAL_ORDER", hashlib.sha256(PDF).hexdigest()), ("CLINICAL_HISTORY", hashlib.sha256(history).hexdigest())]
+    # One byte over the sponsor's limit: cut off on its way, by the BFF (Osigu never answered), nothing attached.
+    refused = upload(w, "CLINICAL_HISTORY", b"%PDF-1.4\n" + b"x" * (MAX_BYTES - 8))
+    assert invalid(refused) and "larger than" in refused.text and "osigu:error" not in trigger_of(refused)
+    assert len(api("demo-hospital").get(documents).json()["documents"]) == 2
 
 
 def test_reloading_and_a_new_session_naming_the_request_resume_it(widget):

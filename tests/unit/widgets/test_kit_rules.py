@@ -14,9 +14,11 @@ from widgets.outcome import announce
 ROOT = Path(__file__).parents[3]
 KIT = ROOT / "widgets"
 WIDGET_PACKAGES = sorted(path.name for path in KIT.iterdir() if (path / "__init__.py").exists())
-# DESIGN.md, "postMessage envelope": the widget → host types, and "biometric_requested" from its biometric paragraph.
+# DESIGN.md, "postMessage envelope": the widget → host types, "biometric_requested" from its biometric paragraph
+# and "authorization_decided" from the pre-authorization outcome's.
 # "hello" is the handshake embed.js answers with the token, below the documented protocol.
-DESIGN_TYPES = {"ready", "resize", "step", "success", "exit", "error", "session_expired", "biometric_requested"}
+DESIGN_TYPES = {"ready", "resize", "step", "success", "exit", "error", "session_expired", "biometric_requested",
+                "authorization_decided"}
 # The host → widget types: the handshake's token, a renewed one, and the host reader's answer (DESIGN's "biometric").
 HOST_TYPES = ["init", "token", "biometric"]
 
