@@ -161,14 +161,25 @@ def change_beneficiary():
 
 # Step 3: the products.
 
-def coverage(product_type):
-    """Whether the sponsor and the plan cover a product type: covered, not_covered_by_plan or not_covered."""
+def coverage(product):
+    """What the sponsor's configuration says of a product: covered (approved at once), reviewed (pended for the
+    sponsor's reviewer), excluded (the sponsor rejects it), not_covered or not_covered_by_plan."""
     current = flow.draft()
-    if product_type not in current.sponsor["covered_product_types"]:
+    sponsor, product_type = current.sponsor, product["product_type"]
+    if product_type not in sponsor["covered_product_types"]:
         return "not_covered"
     if current.beneficiary and product_type not in current.beneficiary["covered_product_types"]:
         return "not_covered_by_plan"
+    if product["product_code"] in sponsor.get("excluded_products", ()):
+        return "excluded"
+    if product.get("category") in sponsor.get("review_categories", ()):
+        return "reviewed"
     return "covered"
+
+
+def requestable(product):
+    """Whether a product may join the request: one the sponsor covers, reviews or at least decides on."""
+    return coverage(product) in ("covered", "reviewed", "excluded")
 
 
 def registered(code_or_query, limit=None):
@@ -181,14 +192,14 @@ def registered(code_or_query, limit=None):
 
 def _line(product, quantity):
     return {"product_code": product["product_code"], "name": product["name"], "product_type": product["product_type"],
-            "quantity": quantity}
+            "category": product.get("category"), "quantity": quantity}
 
 
 @flow.renders("products")
 def render_products(status=200, alert=None, error=None):
     """Render the products step: the lines, each with what the sponsor's configuration says of it."""
     return flow.render_step("products", status, alert, error=error, coverage=coverage, max_lines=MAX_LINES,
-                            max_quantity=MAX_QUANTITY)
+                            max_quantity=MAX_QUANTITY, requestable=requestable)
 
 
 @bp.get("/products/search")
@@ -199,7 +210,7 @@ def search_products():
                                         ready=len(query) >= search.MIN_QUERY and bool(flow.draft().beneficiary))
     chosen = {line["product_code"] for line in flow.draft().products}
     return render_template("preauth/_product_results.html", results=results, query=query, chosen=chosen,
-                           alert=alert, coverage=coverage, full=len(chosen) >= MAX_LINES)
+                           alert=alert, coverage=coverage, requestable=requestable, full=len(chosen) >= MAX_LINES)
 
 
 @bp.post("/products/add")
@@ -216,7 +227,7 @@ def add_product():
     except UpstreamError as error:
         return flow.refuse(render_products, error)
     known = {line["product_code"] for line in current.products}
-    if found is None or coverage(found["product_type"]) != "covered":
+    if found is None or not requestable(found):
         return render_products(INVALID, error=_("Choose a covered product from the search results."))
     if code not in known and len(known) >= MAX_LINES:
         return render_products(INVALID, error=_("A request takes at most %(max)s products.", max=MAX_LINES))
@@ -241,7 +252,7 @@ def confirm_products():
         return flow.show("products")
     if current.initiated_for == current.request_key():
         return flow.show("indications")
-    if any(coverage(line["product_type"]) != "covered" for line in current.products):
+    if not all(requestable(line) for line in current.products):
         return render_products(INVALID, error=_("Remove the products the sponsor does not cover."))
     body = {"beneficiary_id": current.beneficiary["beneficiary_id"],
             "products": [{"product_code": line["product_code"], "quantity": line["quantity"]}

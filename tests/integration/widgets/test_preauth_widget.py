@@ -297,6 +297,19 @@ def test_a_sponsor_that_does_not_cover_a_type_never_offers_it(widget):
     assert "Not covered by this sponsor" in found.text and 'name="product_code"' not in found.text
 
 
+def test_each_product_says_whether_it_is_approved_at_once_reviewed_or_rejected_before_it_is_asked_for(widget):
+    w = preauth(widget, context={"sponsor": "seguros-andinos"})
+    w.get("/start")
+    w.post("/beneficiary", data={"policy_number": "SA-10000001"})
+    notes = {code: w.get("/products/search", params={"q": code}).text for code in ("LAB-001", "IMG-020", "MED-287")}
+    assert "Covered: approved at once" in notes["LAB-001"]
+    assert "Covered after the sponsor's review" in notes["IMG-020"]  # a CT: Seguros Andinos reviews tomography
+    assert "Excluded by this sponsor: it will be rejected" in notes["MED-287"]
+    assert all('name="product_code"' in text for text in notes.values())  # the sponsor decides each; none is hidden
+    added = w.post("/products/add", data={"product_code": "IMG-020", "quantity": "1"})
+    assert "Covered after the sponsor's review" in added.text
+
+
 @pytest.mark.parametrize(("fault", "said"), [
     ({"error_rate": 1}, "Osigu is not answering right now"),
     ({"rate_limit_rate": 1, "retry_after": 7}, "Osigu is busy, try again in 7 s"),
