@@ -17,7 +17,7 @@ from bff.db import WidgetSession, aware, db, utcnow
 from bff.i18n import local_time
 
 from .alerts import error_event, upstream_alert
-from .outcome import announce
+from .outcome import announce, exited
 
 INVALID = 422  # a step shown again with what to fix (see render_step)
 STATUS_HEADER = "X-Osigu-Status"
@@ -108,6 +108,21 @@ class Flow:
     def refuse(self, render, error, **context):
         """Re-render a step with what went wrong upstream, as a 422 (render_step tells the host, once)."""
         return render(INVALID, self.alert(error), **context)
+
+    def cancel(self, drop):
+        """Leave the widget without finishing (exit "cancelled"); once finished, the outcome is shown instead.
+
+        drop(draft) clears the widget's work, but the row and its step stay: a second cancel (a double click)
+        answers the same exit, and the session, if mounted again, starts over.
+        """
+        current = self.draft()
+        if current.outcome:
+            return self.show("done")
+        step = current.step
+        drop(current)
+        db.session.commit()
+        return exited(current_app.make_response(render_template(f"{self.widget}/cancelled.html", step="cancelled")),
+                      "cancelled", step)
 
     def show(self, step):
         """Show the step the draft allows for step (an earlier one while input is missing); a new session begins."""

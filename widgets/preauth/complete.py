@@ -7,7 +7,7 @@ from bff import ownership, preauth_decisions, sessions
 from bff.db import WidgetSession, db
 from bff.upstream import UpstreamError, path
 from widgets.flow import idempotency_key
-from widgets.outcome import announce, exited, succeed, succeeded
+from widgets.outcome import announce, succeed, succeeded
 from widgets.session import upstream
 
 from . import bp, indications
@@ -211,13 +211,10 @@ def reopen():
 @bp.post("/cancel")
 def cancel():
     """Leave the widget without sending; once sent there is nothing to cancel, so the decision is shown."""
-    current = flow.draft()
-    if current.outcome:
-        return flow.show("done")
-    step = current.step
-    # The draft request at Osigu is never completed, so it authorizes nothing; the work here is dropped.
+    return flow.cancel(drop_request)
+
+
+def drop_request(current):
+    """Drop the request being prepared: the draft at Osigu is never completed, so it authorizes nothing."""
     current.sponsor = current.beneficiary = current.preauthorization_id = current.initiated_for = None
     current.products, current.diagnoses, current.documents, current.notes = [], [], [], ""
-    db.session.commit()
-    response = current_app.make_response(render_template("preauth/cancelled.html", step="cancelled"))
-    return exited(response, "cancelled", step)

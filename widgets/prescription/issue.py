@@ -4,7 +4,7 @@ e-mail, or cancelled at Osigu so no pharmacy can dispense it)."""
 import re
 from datetime import datetime
 
-from flask import current_app, g, render_template, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 
 from bff import outbox, ownership
@@ -105,16 +105,12 @@ def resend():
 @bp.post("/cancel")
 def cancel():
     """Leave the widget without issuing; once issued there is nothing to cancel, so the prescription is shown."""
-    current = flow.draft()
-    if current.outcome:
-        return flow.show("done")
-    # The work is dropped but the row and its step stay: a second cancel (a double click) answers the same exit,
-    # and the session, if mounted again, starts over.
-    step = current.step
+    return flow.cancel(drop_prescription)
+
+
+def drop_prescription(current):
+    """Drop the prescription being written."""
     current.patient, current.diagnoses, current.lines, current.consent = None, [], [], False
-    db.session.commit()
-    response = current_app.make_response(render_template("prescription/cancelled.html", step="cancelled"))
-    return exited(response, "cancelled", step)
 
 
 @bp.get("/cancel-prescription")
