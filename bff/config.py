@@ -249,6 +249,12 @@ def _days(environ, name, default):
     return int(raw)
 
 
+def _redis_url(url):
+    if url and urlsplit(url).scheme not in ("redis", "rediss"):
+        raise ConfigError(f"BFF_REDIS_URL must be a redis:// or rediss:// URL; got {url!r}.")
+    return url or None
+
+
 def from_environment(environ=None):
     """Build the Flask config mapping from environment variables, applying local defaults."""
     environ = dict(os.environ if environ is None else environ)
@@ -286,6 +292,8 @@ def from_environment(environ=None):
         "RATE_LIMIT_PROXY": environ.get("BFF_RATE_LIMIT_PROXY") or "1200/minute",
     }
     config["TRUSTED_PROXIES"], config["PROXY_HOPS"] = _trusted_proxies(environ)
+    # Optional: Osigu tokens and rate-limit counters shared by every replica (bff/shared_tokens.py).
+    config["REDIS_URL"] = _redis_url(environ.get("BFF_REDIS_URL"))
     if environ.get("BFF_DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = environ["BFF_DATABASE_URL"]
     check(config)

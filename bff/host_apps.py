@@ -6,6 +6,7 @@ import threading
 from flask import current_app, g, request
 
 from .errors import ApiError
+from .shared_tokens import shared_tokens
 from .upstream import Bulkhead, UpstreamClient
 
 _clients_lock = threading.Lock()
@@ -55,6 +56,7 @@ def upstream_for(host_app):
 
     Each tenant's calls in flight are capped by its own bulkhead, and all tenants' together by one
     shared bulkhead smaller than the server's thread pool, so threads stay free whatever Osigu does.
+    With BFF_REDIS_URL, the tenant's token is shared with (and fetched once for) every replica.
     """
     config = current_app.config
     client_id, secret = osigu_credentials(host_app, config)
@@ -69,7 +71,8 @@ def upstream_for(host_app):
             clients[client_id] = UpstreamClient(
                 config["OSIGU_BASE_URL"], client_id, secret,
                 timeout=config["UPSTREAM_TIMEOUT"], retry_budget=config["UPSTREAM_RETRY_BUDGET_SECONDS"],
-                bulkhead=Bulkhead(config["UPSTREAM_CONCURRENCY_PER_TENANT"], wait, parent=shared))
+                bulkhead=Bulkhead(config["UPSTREAM_CONCURRENCY_PER_TENANT"], wait, parent=shared),
+                shared_tokens=shared_tokens(current_app))
     return clients[client_id]
 
 

@@ -1,7 +1,8 @@
 """Per-host-app rate limits on minting widget sessions and on the proxy: one host app cannot take the BFF.
 
 Flask-Limiter, keyed by the host app the API key names, with fixed windows counted in this process's
-memory; a limited request is a 429 in the one error shape, with Retry-After.
+memory, or in Redis when BFF_REDIS_URL is set, so the limits hold across replicas; a limited request
+is a 429 in the one error shape, with Retry-After.
 """
 
 import threading
@@ -86,7 +87,9 @@ def init_rate_limits(app, sessions_bp, proxy_bp):
         except ValueError:
             raise ConfigError(f"{variable} must be a rate limit such as '600/minute' or '20/second;600/minute'; "
                               f"got {app.config[name]!r}.") from None
-    limiter = Limiter(key_func=_host_app_key, app=app, storage_uri="bff-process://", strategy="fixed-window")
+    storage = app.config.get("REDIS_URL") or "bff-process://"
+    limiter = Limiter(key_func=_host_app_key, app=app, storage_uri=storage, strategy="fixed-window",
+                      key_prefix="bff-rate")
     limiter.limit(lambda: app.config["RATE_LIMIT_SESSIONS"])(sessions_bp)
     limiter.limit(lambda: app.config["RATE_LIMIT_PROXY"])(proxy_bp)
 

@@ -2,7 +2,8 @@
 
 One UpstreamClient per set of Osigu credentials (tenant). Tokens come from Authlib's requests
 client with the client-credentials grant; the client caches them for 5/6 of their lifetime and
-fetches them single-flight, because Authlib alone neither locks nor handles a 401.
+fetches them single-flight, because Authlib alone neither locks nor handles a 401. Given a shared token
+cache (bff/shared_tokens.py, with BFF_REDIS_URL) the cache and the single flight span every replica.
 
 Every call runs in a request thread of the BFF, so none may hold it for long: retries wait at most
 RETRY_BUDGET seconds in all (a longer Retry-After goes back to the caller as a retryable error),
@@ -144,12 +145,14 @@ class UpstreamClient:
     """Calls Osigu with one tenant's credentials."""
 
     def __init__(self, base_url, client_id, client_secret, timeout=DEFAULT_TIMEOUT, retry_budget=RETRY_BUDGET,
-                 bulkhead=None):
+                 bulkhead=None, shared_tokens=None):
         self.base_url = base_url.rstrip("/")
         self.timeout, self.retry_budget, self.bulkhead = timeout, retry_budget, bulkhead
         self._oauth = read_environment_once(
             OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic"), self.base_url)
         self._http = read_environment_once(requests.Session(), self.base_url, pool_size=32)
+        self.shared_tokens = shared_tokens
+        self._shared_key = f"bff:osigu-token:{self.base_url}:{client_id}"
         self._token_lock = threading.Lock()
         self._token = None
         self._token_refresh_at = 0.0
@@ -172,10 +175,20 @@ class UpstreamClient:
             return token["access_token"]
         with self._token_lock:
             if self._token is token or time.monotonic() >= self._token_refresh_at:
-                self._fetch_token()
+                self._renew_token()
             return self._token["access_token"]
 
+    def _renew_token(self):
+        """Take the token the replicas share, or fetch one (this process's own without a shared cache)."""
+        if self.shared_tokens is None:
+            token, refresh_in = self._fetch_token()
+        else:
+            token, refresh_in = self.shared_tokens.fetch_once(self._shared_key, self._fetch_token)
+        self._token = dict(token)
+        self._token_refresh_at = time.monotonic() + refresh_in
+
     def _fetch_token(self):
+        """Ask Osigu for a token; return it and the seconds until it is due for refresh."""
         try:
             token = self._oauth.fetch_token(f"{self.base_url}/v1/oauth/token", grant_type="client_credentials",
                                             timeout=self.timeout)
@@ -187,15 +200,16 @@ class UpstreamClient:
             raise UpstreamError(502, "BFF-OAUTH", "Osigu refused the BFF's credentials; check OSIGU_CLIENT_ID and "
                                                   "OSIGU_CLIENT_SECRET for this environment.") from error
         lifetime = token.get("expires_in") or FALLBACK_TOKEN_LIFETIME
-        self._token = dict(token)
-        self._token_refresh_at = time.monotonic() + lifetime * TOKEN_REFRESH_FRACTION
         self.token_fetches += 1
+        return dict(token), lifetime * TOKEN_REFRESH_FRACTION
 
     def _forget_token(self, access_token):
         """Drop a token Osigu refused, unless another thread already replaced it."""
         with self._token_lock:
             if self._token and self._token["access_token"] == access_token:
                 self._token_refresh_at = 0.0
+                if self.shared_tokens is not None:
+                    self.shared_tokens.forget(self._shared_key, access_token)
 
     def request(self, method, path, *, params=None, json=None, data=None, headers=None, idempotency_key=None,
                 stream=False, timeout=None, retry_budget=None):

@@ -1,0 +1,174 @@
+"""Three `osigu-widgets serve` processes on one PostgreSQL and one Redis, every request on another replica."""
+
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import redis
+import requests
+from widget_client import ORIGIN, Widget, fill_in_ana_with_paracetamol, step_of, trigger_of
+
+from bff.shared_tokens import SharedTokens
+from bff.upstream import UpstreamClient
+from simulator.db import db
+from simulator.models import OAuthToken, Prescription
+
+SEARCH = "/v1/osigu/medical-catalogs/v1/diagnoses"
+HIS_A = {"Authorization": "Bearer his-a-api-key-0123456789"}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path, eventually):
+    """A throwaway redis-server on a free loopback port, keeping nothing on disk (scripts/test installs it)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run ./scripts/test, or apt-get install redis-server")
+    port = free_port()
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+
+    def answers():
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            return False
+
+    eventually(answers)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def replicas(make_bff, host_apps, postgres_database, simulator_url, redis_url, tmp_path, eventually):
+    """Three BFF processes on one PostgreSQL and one Redis; yields their URLs, their processes and Redis."""
+    make_bff(SQLALCHEMY_DATABASE_URI=postgres_database)  # creates the tables before the processes start
+    environ = {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url, "BFF_HOST_APPS": json.dumps(host_apps),
+               "BFF_SECRET_KEY": "shared-by-every-replica", "BFF_DATABASE_URL": postgres_database,
+               "BFF_REDIS_URL": redis_url}
+    urls, processes, logs = [], [], []
+    for n in range(3):
+        port, log = free_port(), tmp_path / f"bff-{n}.log"
+        with open(log, "w") as output:
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "bff.cli", "serve", "--port", str(port), "--threads", "24"],
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ | environ))
+        urls.append(f"http://127.0.0.1:{port}")
+        logs.append(log)
+    for log in logs:
+        eventually(lambda log=log: "BFF listening" in log.read_text(), timeout=30)
+    yield urls, processes, redis.Redis.from_url(redis_url)
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+class RoundRobinWidget(Widget):
+    """A widget whose every request goes to the next replica, as a load balancer without affinity may send it."""
+
+    def __init__(self, urls, token):
+        super().__init__(urls[0], token)
+        self.bases = itertools.cycle(f"{url}/widgets/prescription" for url in urls)
+        self.replicas_used = set()
+
+    def request(self, method, url, *args, **kwargs):
+        self.base = next(self.bases)
+        self.replicas_used.add(self.base)
+        return super().request(method, url, *args, **kwargs)
+
+
+def tokens_issued(simulator_app, client_id="demo-hospital"):
+    with simulator_app.app_context():
+        count = db.session.scalar(db.select(db.func.count()).select_from(OAuthToken).filter_by(client_id=client_id))
+        db.session.remove()
+        return count
+
+
+def prescription_ids(simulator_app):
+    with simulator_app.app_context():
+        ids = set(db.session.scalars(db.select(Prescription.id)))
+        db.session.remove()
+        return ids
+
+
+def test_a_prescription_flow_spread_over_three_replicas_issues_one_prescription(replicas, simulator_app):
+    urls, _, _ = replicas
+    before = prescription_ids(simulator_app)
+    session = requests.post(f"{urls[2]}/v1/widget-sessions", headers=HIS_A, timeout=10, json={
+        "widget": "prescription", "origin": ORIGIN, "locale": "es", "context": {},
+        "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"}})
+    assert session.status_code == 201, session.text
+    w = RoundRobinWidget(urls, session.json()["token"])
+
+    fill_in_ana_with_paracetamol(w)  # each step reads the draft the previous replica stored
+    review = w.get("/review")
+    assert step_of(review) == "review" and "1 comprimido cada 8 horas durante 10 días" in review.text
+    issued = w.post("/issue")
+    replayed = w.post("/issue")  # a double click landing on yet another replica
+
+    outcome = trigger_of(issued)["osigu:success"]["outcome"]
+    assert step_of(issued) == "done" and trigger_of(replayed)["osigu:success"]["outcome"] == outcome
+    assert step_of(w.get("/resume")) == "done"
+    assert len(w.replicas_used) == 3
+    assert prescription_ids(simulator_app) - before == {outcome["prescription_id"]}
+
+
+@pytest.mark.parametrize("simulator_config", [{"OAUTH2_TOKEN_EXPIRES_IN": {"client_credentials": 6}}])
+def test_fifty_callers_at_token_expiry_across_replicas_make_one_token_request(replicas, simulator_app, eventually):
+    urls, _, shared = replicas
+    for url in urls:  # every replica holds the token one of them fetched
+        assert requests.get(url + SEARCH, params={"query": "R51"}, headers=HIS_A, timeout=10).status_code == 200
+    assert tokens_issued(simulator_app) == 1
+    key = next(iter(shared.scan_iter("bff:osigu-token:*")))
+    eventually(lambda: not shared.exists(key), timeout=10)  # the shared token is due for refresh (after 5 s)
+
+    barrier = threading.Barrier(50)
+
+    def search(n):
+        barrier.wait()
+        return requests.get(urls[n % 3] + SEARCH, params={"query": "R51"}, headers=HIS_A, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(search, range(50)))
+    assert [answer.status_code for answer in answers] == [200] * 50
+    assert tokens_issued(simulator_app) == 2
+
+
+def test_without_redis_a_client_fetches_its_own_token(simulator_url):
+    unreachable = SharedTokens(f"redis://127.0.0.1:{free_port()}/0", lock_seconds=5)
+    client = UpstreamClient(simulator_url, "demo-hospital", "demo-hospital-secret", shared_tokens=unreachable)
+    assert client.get_json("/medical-catalogs/v1/diagnoses", query="R51")["data"]
+    assert client.token_fetches == 1 and client.provider_slug == "hospital-demo"
+
+
+def test_a_token_osigu_refused_is_dropped_for_every_replica(simulator_url, simulator_app, redis_url):
+    shared = SharedTokens(redis_url, lock_seconds=5)
+    first, second = (UpstreamClient(simulator_url, "demo-hospital", "demo-hospital-secret", shared_tokens=shared)
+                     for _ in range(2))
+    first.get_json("/medical-catalogs/v1/diagnoses", query="R51")
+    second.get_json("/medical-catalogs/v1/diagnoses", query="R51")
+    assert (first.token_fetches, second.token_fetches) == (1, 0)  # the second replica read the first one's
+    with simulator_app.app_context():
+        db.session.execute(db.update(OAuthToken).values(access_token_revoked_at=1))  # Osigu revokes every token
+        db.session.commit()
+    first.get_json("/medical-catalogs/v1/diagnoses", query="R51")
+    second.get_json("/medical-catalogs/v1/diagnoses", query="R51")
+    assert (first.token_fetches, second.token_fetches) == (2, 0)
+    assert tokens_issued(simulator_app) == 2
