@@ -88,8 +88,9 @@ def init_rate_limits(app, sessions_bp, proxy_bp):
             raise ConfigError(f"{variable} must be a rate limit such as '600/minute' or '20/second;600/minute'; "
                               f"got {app.config[name]!r}.") from None
     storage = app.config.get("REDIS_URL") or "bff-process://"
+    # swallow_errors: when Redis cannot be reached, requests go through unlimited rather than failing.
     limiter = Limiter(key_func=_host_app_key, app=app, storage_uri=storage, strategy="fixed-window",
-                      key_prefix="bff-rate")
+                      key_prefix="bff-rate", swallow_errors=True)
     limiter.limit(lambda: app.config["RATE_LIMIT_SESSIONS"])(sessions_bp)
     limiter.limit(lambda: app.config["RATE_LIMIT_PROXY"])(proxy_bp)
 

@@ -172,3 +172,15 @@ def test_a_token_osigu_refused_is_dropped_for_every_replica(simulator_url, simul
     second.get_json("/medical-catalogs/v1/diagnoses", query="R51")
     assert (first.token_fetches, second.token_fetches) == (2, 0)
     assert tokens_issued(simulator_app) == 2
+
+
+def test_a_rate_limit_holds_across_replicas_sharing_redis(make_bff, host_apps, simulator_url, redis_url,
+                                                          serve_wsgi):
+    environ = {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url, "BFF_HOST_APPS": json.dumps(host_apps),
+               "BFF_SECRET_KEY": "test-key", "BFF_REDIS_URL": redis_url, "BFF_RATE_LIMIT_SESSIONS": "3/minute"}
+    urls = [serve_wsgi(make_bff(environ=environ)) for _ in range(2)]
+    body = {"widget": "prescription", "origin": ORIGIN, "locale": "es", "context": {},
+            "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"}}
+    statuses = [requests.post(f"{urls[n % 2]}/v1/widget-sessions", json=body, headers=HIS_A, timeout=10).status_code
+                for n in range(4)]
+    assert statuses == [201, 201, 201, 429]  # each replica alone saw at most two
