@@ -14,8 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 import requests
+from flask import Flask, request
 from widget_client import ORIGIN, Widget, fill_in_ana_with_paracetamol, step_of, trigger_of
 
+from bff import outbox
+from bff.db import OutboxMessage, utcnow
+from bff.db import db as bff_db
 from bff.shared_tokens import SharedTokens
 from bff.upstream import UpstreamClient
 from simulator.db import db
@@ -23,6 +27,29 @@ from simulator.models import OAuthToken, Prescription
 
 SEARCH = "/v1/osigu/medical-catalogs/v1/diagnoses"
 HIS_A = {"Authorization": "Bearer his-a-api-key-0123456789"}
+CALLBACK_SECRET = "whsec_" + "aGlzLWEtY2FsbGJhY2stc2VjcmV0LTEyMzQ1Njc4OTA="
+
+
+class HoldingReceiver:
+    """his-a's callback endpoint; while `holding`, it keeps each callback's request open without answering.
+
+    It notes the port each request came from, so the test can tell which replica is sending.
+    """
+
+    def __init__(self):
+        self.holding, self.released = threading.Event(), threading.Event()
+        self.arrived = []  # (webhook-id, the sender's port)
+        self.acknowledged = []  # webhook-ids answered 204
+        self.app = Flask("holding")
+        self.app.add_url_rule("/callbacks", "callbacks", self.receive, methods=["POST"])
+
+    def receive(self):
+        self.arrived.append((request.headers["webhook-id"], int(request.environ["REMOTE_PORT"])))
+        if self.holding.is_set():
+            self.released.wait(60)
+            return "", 503
+        self.acknowledged.append(request.headers["webhook-id"])
+        return "", 204
 
 
 def free_port():
@@ -56,9 +83,25 @@ def redis_url(tmp_path, eventually):
 
 
 @pytest.fixture
+def receiver(serve_wsgi):
+    receiver = HoldingReceiver()
+    receiver.url = serve_wsgi(receiver.app) + "/callbacks"
+    yield receiver
+    receiver.released.set()
+
+
+@pytest.fixture
+def host_apps(receiver):
+    """his-a (the BFF's own Osigu credentials) wants its callbacks at the holding receiver."""
+    return [{"id": "his-a", "api_key": "his-a-api-key-0123456789", "origins": [ORIGIN],
+             "callback_url": receiver.url, "callback_secret": CALLBACK_SECRET}]
+
+
+@pytest.fixture
 def replicas(make_bff, host_apps, postgres_database, simulator_url, redis_url, tmp_path, eventually):
-    """Three BFF processes on one PostgreSQL and one Redis; yields their URLs, their processes and Redis."""
-    make_bff(SQLALCHEMY_DATABASE_URI=postgres_database)  # creates the tables before the processes start
+    """Three BFF processes on one PostgreSQL and one Redis; yields their URLs, their processes, Redis and an app
+    on their database."""
+    app = make_bff(SQLALCHEMY_DATABASE_URI=postgres_database)  # creates the tables before the processes start
     environ = {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url, "BFF_HOST_APPS": json.dumps(host_apps),
                "BFF_SECRET_KEY": "shared-by-every-replica", "BFF_DATABASE_URL": postgres_database,
                "BFF_REDIS_URL": redis_url}
@@ -73,7 +116,7 @@ def replicas(make_bff, host_apps, postgres_database, simulator_url, redis_url, t
         logs.append(log)
     for log in logs:
         eventually(lambda log=log: "BFF listening" in log.read_text(), timeout=30)
-    yield urls, processes, redis.Redis.from_url(redis_url)
+    yield urls, processes, redis.Redis.from_url(redis_url), app
     for process in processes:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -109,7 +152,7 @@ def prescription_ids(simulator_app):
 
 
 def test_a_prescription_flow_spread_over_three_replicas_issues_one_prescription(replicas, simulator_app):
-    urls, _, _ = replicas
+    urls, _, _, _ = replicas
     before = prescription_ids(simulator_app)
     session = requests.post(f"{urls[2]}/v1/widget-sessions", headers=HIS_A, timeout=10, json={
         "widget": "prescription", "origin": ORIGIN, "locale": "es", "context": {},
@@ -132,7 +175,7 @@ def test_a_prescription_flow_spread_over_three_replicas_issues_one_prescription(
 
 @pytest.mark.parametrize("simulator_config", [{"OAUTH2_TOKEN_EXPIRES_IN": {"client_credentials": 6}}])
 def test_fifty_callers_at_token_expiry_across_replicas_make_one_token_request(replicas, simulator_app, eventually):
-    urls, _, shared = replicas
+    urls, _, shared, _ = replicas
     for url in urls:  # every replica holds the token one of them fetched
         assert requests.get(url + SEARCH, params={"query": "R51"}, headers=HIS_A, timeout=10).status_code == 200
     assert tokens_issued(simulator_app) == 1
@@ -149,6 +192,55 @@ def test_fifty_callers_at_token_expiry_across_replicas_make_one_token_request(re
         answers = list(pool.map(search, range(50)))
     assert [answer.status_code for answer in answers] == [200] * 50
     assert tokens_issued(simulator_app) == 2
+
+
+def process_with_connection_from(port, processes):
+    """The process holding the client end of a loopback TCP connection from `port` (read from /proc)."""
+    sockets = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    sockets.add(f"socket:[{fields[9]}]")
+    for process in processes:
+        for fd in os.listdir(f"/proc/{process.pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{process.pid}/fd/{fd}") in sockets:
+                    return process
+            except OSError:
+                continue  # closed meanwhile
+    return None
+
+
+def test_a_callback_whose_sender_is_killed_is_delivered_once_by_another_replica(replicas, receiver, eventually):
+    _, processes, _, app = replicas
+    receiver.holding.set()
+    with app.app_context():
+        owed = outbox.enqueue("his-a", "osigu.dispensing.completed", {"dispensation_id": "dsp_killed"},
+                              key="dsp_killed")
+        bff_db.session.commit()
+    eventually(lambda: receiver.arrived, timeout=15)
+    webhook_id, port = receiver.arrived[0]
+    sender = process_with_connection_from(port, processes)
+    assert webhook_id == owed and sender is not None
+    os.killpg(sender.pid, signal.SIGKILL)  # mid-delivery: the lease it took stays in the database
+    assert sender.wait(timeout=10) == -signal.SIGKILL
+    receiver.holding.clear()
+    with app.app_context():  # the 60 s lease runs out now rather than after a minute of waiting
+        assert bff_db.session.execute(bff_db.update(OutboxMessage).where(OutboxMessage.id == owed)
+                                      .values(next_attempt_at=utcnow())).rowcount == 1
+        bff_db.session.commit()
+
+    def delivered():
+        with app.app_context():
+            status = bff_db.session.get(OutboxMessage, owed).status
+            bff_db.session.remove()
+            return status == "DELIVERED"
+
+    eventually(delivered, timeout=20)
+    assert receiver.acknowledged == [owed]
+    assert [webhook for webhook, _ in receiver.arrived] == [owed, owed]  # the killed replica's try, then one more
 
 
 def test_without_redis_a_client_fetches_its_own_token(simulator_url):
