@@ -3,6 +3,7 @@
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -15,7 +16,15 @@ import pytest
 import redis
 import requests
 from flask import Flask, request
-from widget_client import ORIGIN, Widget, fill_in_ana_with_paracetamol, step_of, trigger_of
+from widget_client import (
+    ORIGIN,
+    Widget,
+    fill_in_ana_with_paracetamol,
+    open_a_prescription,
+    products_form,
+    step_of,
+    trigger_of,
+)
 
 from bff import outbox
 from bff.db import OutboxMessage, utcnow
@@ -23,7 +32,7 @@ from bff.db import db as bff_db
 from bff.shared_tokens import SharedTokens
 from bff.upstream import UpstreamClient
 from simulator.db import db
-from simulator.models import OAuthToken, Prescription
+from simulator.models import Dispensation, OAuthToken, Prescription
 
 SEARCH = "/v1/osigu/medical-catalogs/v1/diagnoses"
 HIS_A = {"Authorization": "Bearer his-a-api-key-0123456789"}
@@ -126,15 +135,24 @@ def replicas(make_bff, host_apps, postgres_database, simulator_url, redis_url, t
 class RoundRobinWidget(Widget):
     """A widget whose every request goes to the next replica, as a load balancer without affinity may send it."""
 
-    def __init__(self, urls, token):
-        super().__init__(urls[0], token)
-        self.bases = itertools.cycle(f"{url}/widgets/prescription" for url in urls)
+    def __init__(self, urls, token, widget):
+        super().__init__(urls[0], token, widget)
+        self.bases = itertools.cycle(f"{url}/widgets/{widget}" for url in urls)
         self.replicas_used = set()
 
     def request(self, method, url, *args, **kwargs):
         self.base = next(self.bases)
         self.replicas_used.add(self.base)
         return super().request(method, url, *args, **kwargs)
+
+
+def open_session(url, widget):
+    """A widget session opened by his-a's back end at one replica; returns its token."""
+    session = requests.post(f"{url}/v1/widget-sessions", headers=HIS_A, timeout=10, json={
+        "widget": widget, "origin": ORIGIN, "locale": "es", "context": {},
+        "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"}})
+    assert session.status_code == 201, session.text
+    return session.json()["token"]
 
 
 def tokens_issued(simulator_app, client_id="demo-hospital"):
@@ -154,11 +172,7 @@ def prescription_ids(simulator_app):
 def test_a_prescription_flow_spread_over_three_replicas_issues_one_prescription(replicas, simulator_app):
     urls, _, _, _ = replicas
     before = prescription_ids(simulator_app)
-    session = requests.post(f"{urls[2]}/v1/widget-sessions", headers=HIS_A, timeout=10, json={
-        "widget": "prescription", "origin": ORIGIN, "locale": "es", "context": {},
-        "user": {"id": "dr-7", "name": "Dra. Ruiz", "role": "doctor"}})
-    assert session.status_code == 201, session.text
-    w = RoundRobinWidget(urls, session.json()["token"])
+    w = RoundRobinWidget(urls, open_session(urls[2], "prescription"), "prescription")
 
     fill_in_ana_with_paracetamol(w)  # each step reads the draft the previous replica stored
     review = w.get("/review")
@@ -192,6 +206,24 @@ def test_fifty_callers_at_token_expiry_across_replicas_make_one_token_request(re
         answers = list(pool.map(search, range(50)))
     assert [answer.status_code for answer in answers] == [200] * 50
     assert tokens_issued(simulator_app) == 2
+
+
+def test_a_dispensing_flow_spread_over_three_replicas_dispenses_once(replicas, simulator_app):
+    urls, _, _, _ = replicas
+    w = RoundRobinWidget(urls, open_session(urls[1], "dispensing"), "dispensing")
+    products = open_a_prescription(w)  # the code typed on one replica, its products read on the next
+    code = re.search(r"RX-\d{4}-\d{6}", products.text).group(0)
+    form = products_form(products)
+    completed, replayed = w.post("/complete", data=form), w.post("/complete", data=form)
+
+    outcome = trigger_of(completed)["osigu:success"]["outcome"]
+    assert step_of(completed) == "done" and outcome["code"] == code and outcome["status"] == "DISPENSED"
+    assert trigger_of(replayed)["osigu:success"]["outcome"] == outcome
+    assert len(w.replicas_used) == 3
+    with simulator_app.app_context():
+        dispensed = db.session.scalars(db.select(Dispensation.status).filter_by(code=code)).all()
+        db.session.remove()
+    assert dispensed == ["DISPENSED"]
 
 
 def process_with_connection_from(port, processes):
