@@ -41,6 +41,7 @@ def test_sandbox_uses_osigus_sandbox_url():
     ({"OSIGU_CLIENT_ID": "", "OSIGU_CLIENT_SECRET": ""}, "have no Osigu credentials"),
     ({"OSIGU_ENV": "production", "OSIGU_BASE_URL": "http://api.osigu.com"}, "https in production"),
     ({"BFF_SESSION_TTL_SECONDS": "5"}, "between 60 and 86400"),
+    ({"BFF_REDIS_URL": "http://redis.internal:6379"}, "BFF_REDIS_URL must be a redis:// or rediss://"),
     ({"BFF_SESSION_TTL_SECONDS": "7200", "BFF_SESSION_MAX_SECONDS": "3600"}, "at least BFF_SESSION_TTL_SECONDS"),
     ({"BFF_HOST_APPS": json.dumps([APP | {"prescription_version": "v3"}])}, "must be one of v1, v1.1, v2"),
     ({"BFF_HOST_APPS": json.dumps([APP | {"prescription_version": "v2"}])}, "set OSIGU_NATIONAL_REPOSITORY_ID"),
