@@ -1,0 +1,136 @@
+"""A tiny EHR that launches the widgets the standard way: SMART App Launch, SMART Web Messaging.
+
+It plays every part a real EHR (Oracle Health, Epic, OpenEMR...) plays for an app: its FHIR base URL
+(the launch's `iss`) with `/.well-known/smart-configuration` and `Patient/{id}`; an authorization
+server that approves its signed-in doctor at once (authorize, token; PKCE S256, each code used once);
+and a chart page that opens each widget in its frame and takes the drafts the widget sends back.
+It knows only the BFF's URL and its own SMART client registration there.
+"""
+
+import os
+import secrets
+import threading
+import time
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from flask import Flask, abort, jsonify, redirect, render_template, request
+
+CLIENT_ID = "osigu-widgets"
+# What this EHR's Patient identifiers are in: the national id (a Colombian cédula, CC) Osigu finds patients by.
+IDENTIFIER_SYSTEM = "https://ehr.example.org/fhir/sid/national-id"
+DOCTOR = "Practitioner/dr-laura-ruiz"
+PATIENTS = {
+    "ana": {"resourceType": "Patient", "id": "ana", "name": [{"family": "López", "given": ["Ana"]}],
+            "birthDate": "1990-04-11", "gender": "female",
+            "identifier": [{"system": IDENTIFIER_SYSTEM, "value": "1000000001",
+                            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                                 "code": "CC"}]}}]},
+    "nadie": {"resourceType": "Patient", "id": "nadie", "name": [{"family": "Nadie", "given": ["Pedro"]}],
+              "identifier": [{"system": "https://another.example.org/mrn", "value": "MRN-1"}]},
+}
+ENCOUNTER = "enc-1"
+WIDGETS = ("prescription", "dispensing", "preauth")
+CODE_SECONDS = 60
+
+
+def create_app(bff_url=None, client_secret=None):
+    """The EHR, talking to the BFF at bff_url (or EHR_BFF_URL); tests may set app.config["DENY"] to refuse."""
+    app = Flask(__name__)
+    app.config.update(BFF_URL=(bff_url or os.environ.get("EHR_BFF_URL", "http://127.0.0.1:8080")).rstrip("/"),
+                      CLIENT_SECRET=client_secret or os.environ.get("EHR_CLIENT_SECRET"), DENY=False)
+    lock = threading.Lock()
+    launches, codes, tokens = {}, {}, {}  # in memory: a demo, restarted with the other demo servers
+
+    def issuer():
+        return request.url_root + "fhir"
+
+    @app.get("/")
+    def chart():
+        """The chart of a patient (?patient=ana): one button per widget, each opening it in the app frame."""
+        patient = request.args.get("patient", "ana")
+        if patient not in PATIENTS:
+            abort(404)
+        return render_template("ehr/chart.html", patient=PATIENTS[patient], widgets=WIDGETS,
+                               bff_origin=app.config["BFF_URL"])
+
+    @app.get("/launch/<widget>")
+    def launch(widget):
+        """Open a widget for a chart's patient: a launch id for its context, then the BFF's launch URL."""
+        patient = request.args.get("patient", "ana")
+        if widget not in WIDGETS or patient not in PATIENTS:
+            abort(404)
+        launch_id = secrets.token_urlsafe(16)
+        with lock:
+            launches[launch_id] = {"patient": patient, "encounter": ENCOUNTER, "handle": secrets.token_urlsafe(16)}
+        query = urlencode({"iss": issuer(), "launch": launch_id})
+        return redirect(f"{app.config['BFF_URL']}/smart/{widget}/launch?{query}")
+
+    @app.get("/fhir/.well-known/smart-configuration")
+    def smart_configuration():
+        root = request.url_root.rstrip("/")
+        return {"authorization_endpoint": f"{root}/auth/authorize", "token_endpoint": f"{root}/auth/token",
+                "grant_types_supported": ["authorization_code"], "code_challenge_methods_supported": ["S256"],
+                "scopes_supported": ["launch", "openid", "fhirUser", "patient/Patient.read"],
+                "capabilities": ["launch-ehr", "client-confidential-symmetric", "context-ehr-patient",
+                                 "context-ehr-encounter", "smart-web-messaging"]}
+
+    @app.get("/auth/authorize")
+    def authorize():
+        """Approve the signed-in doctor at once (a real EHR may ask); errors go back as RFC 6749 says."""
+        args = request.args
+        if args.get("client_id") != CLIENT_ID or args.get("redirect_uri") != f"{app.config['BFF_URL']}/smart/callback":
+            return "Unknown client or redirect URI.", 400
+        back = args["redirect_uri"]
+        with lock:
+            context = launches.pop(args.get("launch", ""), None)
+        if app.config["DENY"]:
+            return redirect(f"{back}?{urlencode({'error': 'access_denied', 'state': args.get('state', '')})}")
+        if (context is None or args.get("response_type") != "code" or args.get("aud") != issuer()
+                or args.get("code_challenge_method") != "S256" or not args.get("code_challenge")):
+            return redirect(f"{back}?{urlencode({'error': 'invalid_request', 'state': args.get('state', '')})}")
+        code = secrets.token_urlsafe(24)
+        with lock:
+            codes[code] = context | {"challenge": args["code_challenge"], "redirect_uri": back,
+                                     "expires": time.monotonic() + CODE_SECONDS}
+        return redirect(f"{back}?{urlencode({'code': code, 'state': args.get('state', '')})}")
+
+    @app.post("/auth/token")
+    def token():
+        """Exchange a code once, checking the client, its secret, the redirect URI and the PKCE verifier."""
+        form = request.form
+        with lock:
+            granted = codes.pop(form.get("code", ""), None)  # a code is used once: a replay finds nothing
+        if form.get("client_id") != CLIENT_ID or (app.config["CLIENT_SECRET"]
+                                                  and form.get("client_secret") != app.config["CLIENT_SECRET"]):
+            return jsonify(error="invalid_client"), 401
+        if (granted is None or granted["expires"] < time.monotonic() or form.get("redirect_uri") !=
+                granted["redirect_uri"] or create_s256_code_challenge(form.get("code_verifier", "")) !=
+                granted["challenge"]):
+            return jsonify(error="invalid_grant"), 400
+        access_token = secrets.token_urlsafe(24)
+        with lock:
+            tokens[access_token] = granted["patient"]
+        return {"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
+                "scope": "launch openid fhirUser patient/Patient.read", "patient": granted["patient"],
+                "encounter": granted["encounter"], "fhirUser": f"{issuer()}/{DOCTOR}", "need_patient_banner": False,
+                "smart_web_messaging_handle": granted["handle"],
+                "smart_web_messaging_origin": request.url_root.rstrip("/")}
+
+    @app.get("/fhir/Patient/<patient_id>")
+    def patient(patient_id):
+        """A Patient, for a token issued for that patient only."""
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        with lock:
+            allowed = tokens.get(presented) if scheme.lower() == "bearer" else None
+        if allowed != patient_id:
+            return jsonify(resourceType="OperationOutcome", issue=[{"severity": "error", "code": "forbidden"}]), 403
+        return PATIENTS[patient_id], 200, {"Content-Type": "application/fhir+json"}
+
+    @app.after_request
+    def security_headers(response):
+        policy = f"default-src 'self'; frame-src 'self' {app.config['BFF_URL']}"  # launches go via /launch/...
+        response.headers.setdefault("Content-Security-Policy", policy)
+        return response
+
+    return app
