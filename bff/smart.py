@@ -14,7 +14,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
-from sqlalchemy import JSON, DateTime, String, update
+from sqlalchemy import JSON, DateTime, String, delete, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import contexts, delivery, host_apps
@@ -98,6 +98,7 @@ def launch(widget):
     if not all(isinstance(endpoints.get(k), str) for k in ("authorization_endpoint", "token_endpoint")):
         raise Refused(502, _("The EHR did not answer; close this panel and launch the app again."))
     state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+    db.session.execute(delete(SmartLaunch).where(SmartLaunch.created_at < utcnow() - STATE_TTL))  # stale launches
     db.session.add(SmartLaunch(state=state, host_app_id=host_app.id, widget=widget, issuer=issuer.rstrip("/"),
                                endpoints={"token": endpoints["token_endpoint"]}, code_verifier=verifier,
                                locale=g.locale))

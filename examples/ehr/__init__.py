@@ -26,6 +26,12 @@ PATIENTS = {
             "identifier": [{"system": IDENTIFIER_SYSTEM, "value": "1000000001",
                             "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
                                                  "code": "CC"}]}}]},
+    # Not in Osigu yet: the prescription widget offers to register her by this document.
+    "marta": {"resourceType": "Patient", "id": "marta", "name": [{"family": "Díaz", "given": ["Marta"]}],
+              "identifier": [{"system": IDENTIFIER_SYSTEM, "value": "1000000777",
+                              "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                                   "code": "CC"}]}}]},
+    # Known here only by a record number: nothing Osigu can find a patient by.
     "nadie": {"resourceType": "Patient", "id": "nadie", "name": [{"family": "Nadie", "given": ["Pedro"]}],
               "identifier": [{"system": "https://another.example.org/mrn", "value": "MRN-1"}]},
 }

@@ -53,6 +53,14 @@ def session_token(page):
     return re.search(r'data-session-token="([^"]+)"', page.text).group(1)
 
 
+def first_step(page, bff_url, origin):
+    """The widget's first step, asked for as static/widget.js does with the session the page carries."""
+    widget = requests.Session()
+    widget.headers.update({"HX-Request": "true", "X-Osigu-Session": session_token(page), "X-Osigu-Origin": origin})
+    start = re.search(r'data-start-url="([^"]+)"', page.text).group(1)
+    return widget.get(f"{bff_url}{start}", timeout=15)
+
+
 def test_the_ehr_launches_the_prescription_widget_for_its_patient_in_its_frame(ehr, bff_url):
     hops, page = launch(ehr)
 
@@ -67,10 +75,7 @@ def test_the_ehr_launches_the_prescription_widget_for_its_patient_in_its_frame(e
     assert page.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in page.headers
     assert re.search(r'data-smart-handle="[^"]+"', page.text)
-    widget = requests.Session()
-    widget.headers.update({"HX-Request": "true", "X-Osigu-Session": session_token(page), "X-Osigu-Origin": ehr})
-    start = re.search(r'data-start-url="([^"]+)"', page.text).group(1)
-    first = widget.get(f"{bff_url}{start}", timeout=15)
+    first = first_step(page, bff_url, ehr)
     assert first.status_code == 200, first.text
     assert step_of(first) == "diagnoses" and "López" in first.text  # Osigu's Ana, found by her cédula
 
@@ -118,3 +123,10 @@ def test_a_patient_without_an_identifier_osigu_finds_them_by_is_refused(ehr):
     _hops, page = launch(ehr, patient="nadie")
     assert page.status_code == 404
     assert "documento" in page.text and "data-session-token" not in page.text
+
+
+def test_a_patient_osigu_does_not_know_yet_is_offered_for_registration_by_the_prescription_widget(ehr, bff_url):
+    _hops, page = launch(ehr, patient="marta")
+    first = first_step(page, bff_url, ehr)
+    assert step_of(first) == "patient"
+    assert "1000000777" in first.text and 'name="first_name"' in first.text  # the registration form, prefilled
