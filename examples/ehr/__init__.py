@@ -135,7 +135,8 @@ def create_app(bff_url=None, client_secret=None):
 
     @app.after_request
     def security_headers(response):
-        policy = f"default-src 'self'; frame-src 'self' {app.config['BFF_URL']}"  # launches go via /launch/...
+        # A launch starts on this EHR's /launch/..., then the frame goes to the BFF.
+        policy = f"default-src 'self'; img-src 'self' data:; frame-src 'self' {app.config['BFF_URL']}"
         response.headers.setdefault("Content-Security-Policy", policy)
         return response
 

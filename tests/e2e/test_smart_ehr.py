@@ -1,0 +1,64 @@
+"""The example EHR launches the prescription widget with SMART on FHIR, in a real Chromium: EHR and BFF on two
+origins, no popup, and the draft comes back by SMART Web Messaging."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def ehr_stack(simulator_url, serve_wsgi, tmp_path):
+    """The example EHR on http://localhost, the BFF on http://127.0.0.1, registered as the demo registers them."""
+    import bff
+    from bff import outbox
+    from bff.config import demo_host_apps
+    from examples.ehr import create_app
+
+    ehr = create_app()
+    ehr_url = serve_wsgi(ehr).replace("127.0.0.1", "localhost")
+    port = int(ehr_url.rsplit(":", 1)[1])
+    app = bff.create_app({
+        "environ": {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url, "BFF_SECRET_KEY": "e2e",
+                    "BFF_HOST_APPS": json.dumps(demo_host_apps(ehr_port=port))},
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bff.sqlite3'}",
+        "OUTBOX_WORKER": False,
+    })
+    ehr.config["BFF_URL"] = serve_wsgi(app)
+
+    class Stack:
+        url, bff = ehr_url, ehr.config["BFF_URL"]
+
+    yield Stack
+    outbox.stop_worker(app)
+
+
+def test_a_doctor_prescribes_from_the_ehr_chart_and_the_ehr_gets_the_draft_then_ui_done(page, ehr_stack):
+    popups = []
+    page.on("popup", lambda popup: popups.append(popup))
+    page.goto(f"{ehr_stack.url}/?patient=ana")
+    page.get_by_role("link", name="Open prescription").click()
+    frame = page.frame_locator("iframe[name=app]")
+    frame.get_by_role("heading", name="Diagnoses", exact=True).wait_for()
+    frame.get_by_text("Ana López").first.wait_for()  # the chart's patient, found at Osigu by her document
+    frame.get_by_label("Search ICD-10 by code or words").fill("cefalea")
+    frame.get_by_role("button", name="Add R51", exact=True).click()
+    frame.locator(".osigu-chosen", has_text="R51").wait_for()
+    frame.get_by_role("button", name="Continue").click()
+    frame.get_by_role("heading", name="Medications", exact=True).wait_for()
+    frame.get_by_label("Search your registered medications").fill("paracetamol 500")
+    frame.get_by_role("button", name="Prescribe Paracetamol 500 mg tablet, box of 20", exact=True).click()
+    frame.get_by_label("For how many days").fill("10")
+    frame.get_by_label("Quantity to dispense (units)").fill("30")
+    frame.get_by_role("button", name="Add to prescription").click()
+    frame.get_by_text("1 tablet every 8 hours for 10 days").wait_for()
+    frame.get_by_role("button", name="Continue").click()
+    frame.get_by_role("heading", name="Review and issue", exact=True).wait_for()
+    frame.get_by_role("button", name="Issue prescription").click()
+    frame.get_by_role("heading", name="Prescription issued", exact=True).wait_for()
+    # The EHR's scratchpad took one MedicationRequest (one line), answered it, and then heard ui.done.
+    page.locator("#scratchpad li[data-resource-type=MedicationRequest]").wait_for()
+    page.locator("#app-status[data-done=true]").wait_for()
+    assert page.locator("#scratchpad li").count() == 1
+    assert popups == []
