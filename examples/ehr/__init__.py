@@ -41,7 +41,8 @@ CODE_SECONDS = 60
 
 
 def create_app(bff_url=None, client_secret=None):
-    """The EHR, talking to the BFF at bff_url (or EHR_BFF_URL); tests may set app.config["DENY"] to refuse."""
+    """The EHR, talking to the BFF at bff_url (or EHR_BFF_URL); tests may set app.config["DENY"] to refuse the
+    authorization, and ?refuse_drafts=1 on the chart makes its scratchpad refuse what the app sends."""
     app = Flask(__name__)
     app.config.update(BFF_URL=(bff_url or os.environ.get("EHR_BFF_URL", "http://127.0.0.1:8080")).rstrip("/"),
                       CLIENT_SECRET=client_secret or os.environ.get("EHR_CLIENT_SECRET"), DENY=False)
@@ -58,7 +59,7 @@ def create_app(bff_url=None, client_secret=None):
         if patient not in PATIENTS:
             abort(404)
         return render_template("ehr/chart.html", patient=PATIENTS[patient], widgets=WIDGETS,
-                               bff_origin=app.config["BFF_URL"])
+                               bff_origin=app.config["BFF_URL"], refuse_drafts=request.args.get("refuse_drafts") == "1")
 
     @app.get("/launch/<widget>")
     def launch(widget):

@@ -34,10 +34,9 @@ def ehr_stack(simulator_url, serve_wsgi, tmp_path):
     outbox.stop_worker(app)
 
 
-def test_a_doctor_prescribes_from_the_ehr_chart_and_the_ehr_gets_the_draft_then_ui_done(page, ehr_stack):
-    popups = []
-    page.on("popup", lambda popup: popups.append(popup))
-    page.goto(f"{ehr_stack.url}/?patient=ana")
+def issue_from_the_chart(page, ehr_stack, chart):
+    """Open the prescription widget from the chart's link and issue paracetamol for R51; return the widget's frame."""
+    page.goto(f"{ehr_stack.url}/{chart}")
     page.get_by_role("link", name="Open prescription").click()
     frame = page.frame_locator("iframe[name=app]")
     frame.get_by_role("heading", name="Diagnoses", exact=True).wait_for()
@@ -57,8 +56,21 @@ def test_a_doctor_prescribes_from_the_ehr_chart_and_the_ehr_gets_the_draft_then_
     frame.get_by_role("heading", name="Review and issue", exact=True).wait_for()
     frame.get_by_role("button", name="Issue prescription").click()
     frame.get_by_role("heading", name="Prescription issued", exact=True).wait_for()
+    return frame
+
+
+def test_a_doctor_prescribes_from_the_ehr_chart_and_the_ehr_gets_the_draft_then_ui_done(page, ehr_stack):
+    popups = []
+    page.on("popup", lambda popup: popups.append(popup))
+    issue_from_the_chart(page, ehr_stack, "?patient=ana")
     # The EHR's scratchpad took one MedicationRequest (one line), answered it, and then heard ui.done.
     page.locator("#scratchpad li[data-resource-type=MedicationRequest]").wait_for()
     page.locator("#app-status[data-done=true]").wait_for()
     assert page.locator("#scratchpad li").count() == 1
     assert popups == []
+
+
+def test_the_widget_shows_the_ehrs_refusal_of_a_draft_and_does_not_say_done(page, ehr_stack):
+    frame = issue_from_the_chart(page, ehr_stack, "?patient=ana&refuse_drafts=1")
+    frame.locator("#widget-failure", has_text="This chart is closed to new orders").wait_for()
+    assert page.locator("#app-status").inner_text() == ""

@@ -21,7 +21,12 @@
   window.addEventListener("message", function (event) {
     var request = event.data;
     if (event.origin !== appOrigin || !request || typeof request.messageType !== "string") return;
-    if (request.messageType === "scratchpad.create" && request.payload && request.payload.resource) {
+    if (request.messageType === "scratchpad.create" && "refuseDrafts" in document.body.dataset) {
+      answer(event, request, { status: "422 Unprocessable Entity",
+                               outcome: { resourceType: "OperationOutcome",
+                                          issue: [{ severity: "error", code: "business-rule",
+                                                    diagnostics: "This chart is closed to new orders" }] } });
+    } else if (request.messageType === "scratchpad.create" && request.payload && request.payload.resource) {
       stored += 1;
       var item = document.createElement("li");
       item.textContent = describe(request.payload.resource);
