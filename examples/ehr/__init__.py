@@ -63,13 +63,19 @@ def create_app(bff_url=None, client_secret=None):
 
     @app.get("/launch/<widget>")
     def launch(widget):
-        """Open a widget for a chart's patient: a launch id for its context, then the BFF's launch URL."""
+        """Open a widget for a chart's patient: a launch id for its context, then the BFF's launch URL.
+
+        ?appContext= is what a CDS Hooks card's SMART link carried: the EHR hands it back in the token response.
+        """
         patient = request.args.get("patient", "ana")
         if widget not in WIDGETS or patient not in PATIENTS:
             abort(404)
         launch_id = secrets.token_urlsafe(16)
+        context = {"patient": patient, "encounter": ENCOUNTER, "handle": secrets.token_urlsafe(16)}
+        if request.args.get("appContext"):
+            context["appContext"] = request.args["appContext"]
         with lock:
-            launches[launch_id] = {"patient": patient, "encounter": ENCOUNTER, "handle": secrets.token_urlsafe(16)}
+            launches[launch_id] = context
         query = urlencode({"iss": issuer(), "launch": launch_id})
         return redirect(f"{app.config['BFF_URL']}/smart/{widget}/launch?{query}")
 
@@ -118,11 +124,12 @@ def create_app(bff_url=None, client_secret=None):
         access_token = secrets.token_urlsafe(24)
         with lock:
             tokens[access_token] = granted["patient"]
-        return {"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
-                "scope": "launch openid fhirUser patient/Patient.read", "patient": granted["patient"],
-                "encounter": granted["encounter"], "fhirUser": f"{issuer()}/{DOCTOR}", "need_patient_banner": False,
-                "smart_web_messaging_handle": granted["handle"],
-                "smart_web_messaging_origin": request.url_root.rstrip("/")}
+        answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
+                  "scope": "launch openid fhirUser patient/Patient.read", "patient": granted["patient"],
+                  "encounter": granted["encounter"], "fhirUser": f"{issuer()}/{DOCTOR}", "need_patient_banner": False,
+                  "smart_web_messaging_handle": granted["handle"],
+                  "smart_web_messaging_origin": request.url_root.rstrip("/")}
+        return answer | ({"appContext": granted["appContext"]} if "appContext" in granted else {})
 
     @app.get("/fhir/Patient/<patient_id>")
     def patient(patient_id):

@@ -1,5 +1,6 @@
 """SMART on FHIR EHR launch over real HTTP: the example EHR's authorization server, the BFF and the simulator."""
 
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -8,6 +9,7 @@ import requests
 from widget_client import step_of
 
 from bff.config import DEMO_EHR_IDENTIFIER_SYSTEM
+from bff.db import WidgetSession, db
 from examples.ehr import create_app as create_ehr
 
 
@@ -40,10 +42,11 @@ def hop(session, url):
     return session.get(url, allow_redirects=False, timeout=15)
 
 
-def launch(ehr, widget="prescription", patient="ana"):
+def launch(ehr, widget="prescription", patient="ana", **params):
     """Walk EHR launch -> BFF -> EHR authorize -> BFF callback; return (the hops' responses, the last one)."""
     browser = requests.Session()
-    hops = [hop(browser, f"{ehr}/launch/{widget}?patient={patient}")]
+    hops = [browser.get(f"{ehr}/launch/{widget}", params={"patient": patient, **params}, allow_redirects=False,
+                        timeout=15)]
     while hops[-1].is_redirect and len(hops) < 6:
         hops.append(hop(browser, hops[-1].headers["Location"]))
     return hops, hops[-1]
@@ -130,3 +133,20 @@ def test_a_patient_osigu_does_not_know_yet_is_offered_for_registration_by_the_pr
     first = first_step(page, bff_url, ehr)
     assert step_of(first) == "patient"
     assert "1000000777" in first.text and 'name="first_name"' in first.text  # the registration form, prefilled
+
+
+def test_a_preauth_launch_takes_the_coverage_cards_app_context_and_the_ehrs_references(ehr, bff_url, bff_app):
+    app_context = {"sponsor": "seguros-andinos", "products": [{"product_code": "LAB-001", "quantity": 1}],
+                   "diagnoses": ["R51"], "coverage_assertion_id": "cov_01TEST"}
+    _hops, page = launch(ehr, widget="preauth", appContext=json.dumps(app_context))
+    assert page.status_code == 200, page.text
+    assert step_of(first_step(page, bff_url, ehr)) in ("sponsor", "beneficiary")
+    with bff_app.app_context():
+        session = db.session.scalars(db.select(WidgetSession).filter_by(widget="preauth")).one()
+    assert session.context == app_context | {"fhir": {"patient": "Patient/ana", "encounter": "Encounter/enc-1"}}
+    assert session.host_app_id == "ehr-s" and session.origin == ehr
+
+
+def test_a_launch_context_the_widget_cannot_take_is_refused(ehr):
+    _hops, page = launch(ehr, widget="preauth", appContext=json.dumps({"sponsor": "Not A Slug!"}))
+    assert page.status_code == 400 and "data-session-token" not in page.text
