@@ -4,17 +4,23 @@ It plays every part a real EHR (Oracle Health, Epic, OpenEMR...) plays for an ap
 (the launch's `iss`) with `/.well-known/smart-configuration` and `Patient/{id}`; an authorization
 server that approves its signed-in doctor at once (authorize, token; PKCE S256, each code used once);
 and a chart page that opens each widget in its frame and takes the drafts the widget sends back.
-It knows only the BFF's URL and its own SMART client registration there.
+When the doctor selects a draft order, the chart asks the BFF's CDS Hooks coverage service (order-select,
+signed with this EHR's key, served at /jwks) and shows its cards; a SMART link card launches its widget.
+It knows only the BFF's URL and its own SMART and CDS client registrations there.
 """
 
 import os
 import secrets
 import threading
 import time
-from urllib.parse import urlencode
+import uuid
+from urllib.parse import urlencode, urlsplit
 
+import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Flask, abort, jsonify, redirect, render_template, request
+from joserfc import jwt
+from joserfc.jwk import ECKey
 
 CLIENT_ID = "osigu-widgets"
 # What this EHR's Patient identifiers are in: the national id (a Colombian cédula, CC) Osigu finds patients by.
@@ -36,6 +42,11 @@ PATIENTS = {
               "identifier": [{"system": "https://another.example.org/mrn", "value": "MRN-1"}]},
 }
 ENCOUNTER = "enc-1"
+CDS_ISSUER = "https://ehr.example.org/cds-client"  # the iss of the JWTs this EHR signs its CDS Hooks calls with
+OSIGU = "https://osigu.com/fhir"
+# Draft orders the chart offers (Osigu product codes) and Ana's coverage, as this EHR records them.
+ORDERS = {"IMG-020": "CT of the head", "LAB-001": "Complete blood count", "MED-001": "Amoxicillin 500 mg"}
+SPONSOR = "seguros-andinos"
 WIDGETS = ("prescription", "dispensing", "preauth")
 CODE_SECONDS = 60
 
@@ -48,6 +59,7 @@ def create_app(bff_url=None, client_secret=None):
                       CLIENT_SECRET=client_secret or os.environ.get("EHR_CLIENT_SECRET"), DENY=False)
     lock = threading.Lock()
     launches, codes, tokens = {}, {}, {}  # in memory: a demo, restarted with the other demo servers
+    signing_key = ECKey.generate_key("P-384", parameters={"kid": "ehr-cds-1"}, private=True)
 
     def issuer():
         return request.url_root + "fhir"
@@ -58,8 +70,42 @@ def create_app(bff_url=None, client_secret=None):
         patient = request.args.get("patient", "ana")
         if patient not in PATIENTS:
             abort(404)
-        return render_template("ehr/chart.html", patient=PATIENTS[patient], widgets=WIDGETS,
+        return render_template("ehr/chart.html", patient=PATIENTS[patient], widgets=WIDGETS, orders=ORDERS,
                                bff_origin=app.config["BFF_URL"], refuse_drafts=request.args.get("refuse_drafts") == "1")
+
+    @app.post("/orders/select")
+    def select_order():
+        """The doctor selects a draft order: ask the coverage service (order-select) and show its cards."""
+        patient, product = request.form.get("patient", "ana"), request.form.get("product_code", "")
+        if patient not in PATIENTS or product not in ORDERS:
+            abort(400)
+        url = f"{app.config['BFF_URL']}/cds-services/osigu-coverage-order-select"
+        answer = requests.post(url, json=hook_call(patient, product), timeout=15,
+                               headers={"Authorization": f"Bearer {signed_for(url)}"})
+        cards = answer.json().get("cards", []) if answer.ok else []
+        return render_template("ehr/chart.html", patient=PATIENTS[patient], widgets=WIDGETS, orders=ORDERS,
+                               bff_origin=app.config["BFF_URL"], cards=[with_launches(card, patient) for card in cards],
+                               selected=product, cds_failed=not answer.ok)
+
+    def signed_for(audience):
+        now = int(time.time())
+        claims = {"iss": CDS_ISSUER, "aud": audience, "iat": now, "exp": now + 300, "jti": str(uuid.uuid4())}
+        return jwt.encode({"alg": "ES384", "typ": "JWT", "kid": "ehr-cds-1"}, claims, signing_key, algorithms=["ES384"])
+
+    def with_launches(card, patient):
+        """A card whose SMART links launch from this EHR: the chart's context and the link's appContext."""
+        links = []
+        for link in card.get("links", []):
+            parts = urlsplit(link.get("url", ""))
+            widget = parts.path.rstrip("/").split("/")[-2] if parts.path.endswith("/launch") else None
+            if link.get("type") == "smart" and widget in WIDGETS:
+                query = {"patient": patient, "appContext": link.get("appContext", "")}
+                links.append({"label": link["label"], "href": f"/launch/{widget}?{urlencode(query)}"})
+        return card | {"launches": links}
+
+    @app.get("/jwks")
+    def jwks():
+        return {"keys": [signing_key.as_dict(private=False)]}
 
     @app.get("/launch/<widget>")
     def launch(widget):
@@ -130,6 +176,26 @@ def create_app(bff_url=None, client_secret=None):
                   "smart_web_messaging_handle": granted["handle"],
                   "smart_web_messaging_origin": request.url_root.rstrip("/")}
         return answer | ({"appContext": granted["appContext"]} if "appContext" in granted else {})
+
+    def hook_call(patient, product):
+        """order-select for one draft order, with the patient's Coverage prefetched (its payor: the sponsor)."""
+        kind = "MedicationRequest" if product.startswith("MED-") else "ServiceRequest"
+        concept = {"coding": [{"system": f"{OSIGU}/product-code", "code": product, "display": ORDERS[product]}]}
+        order = {"resourceType": kind, "id": "draft-1", "status": "draft", "intent": "order",
+                 "subject": {"reference": f"Patient/{patient}"},
+                 "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "R51"}]}]}
+        order |= ({"medicationCodeableConcept": concept, "dispenseRequest": {"quantity": {"value": 1}}}
+                  if kind == "MedicationRequest" else {"code": concept, "quantityQuantity": {"value": 1}})
+        coverage = {"resourceType": "Coverage", "id": f"cov-{patient}", "status": "active",
+                    "beneficiary": {"reference": f"Patient/{patient}"},
+                    "payor": [{"identifier": {"system": f"{OSIGU}/sponsor", "value": SPONSOR}}]}
+        return {"hook": "order-select", "hookInstance": str(uuid.uuid4()),
+                "context": {"userId": DOCTOR, "patientId": patient, "encounterId": ENCOUNTER,
+                            "selections": [f"{kind}/draft-1"],
+                            "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                                            "entry": [{"resource": order}]}},
+                "prefetch": {"coverage": {"resourceType": "Bundle", "type": "searchset",
+                                          "entry": [{"resource": coverage}]}}}
 
     @app.get("/fhir/Patient/<patient_id>")
     def patient(patient_id):

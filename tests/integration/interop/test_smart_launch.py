@@ -8,7 +8,7 @@ import pytest
 import requests
 from widget_client import step_of
 
-from bff.config import DEMO_EHR_IDENTIFIER_SYSTEM
+from bff.config import DEMO_EHR_CDS_ISSUER, DEMO_EHR_IDENTIFIER_SYSTEM
 from bff.db import WidgetSession, db
 from examples.ehr import create_app as create_ehr
 
@@ -26,7 +26,8 @@ def host_apps(smart_ehr):
     return [
         {"id": "ehr-s", "api_key": "ehr-s-api-key-0123456789", "origins": [smart_ehr.url], "outcome_format": "fhir",
          "smart": {"issuers": [f"{smart_ehr.url}/fhir"], "client_id": "osigu-widgets",
-                   "client_secret": "ehr-client-secret-0123", "identifier_system": DEMO_EHR_IDENTIFIER_SYSTEM}},
+                   "client_secret": "ehr-client-secret-0123", "identifier_system": DEMO_EHR_IDENTIFIER_SYSTEM},
+         "cds": {"issuers": {DEMO_EHR_CDS_ISSUER: f"{smart_ehr.url}/jwks"}}},
         {"id": "his-a", "api_key": "his-a-api-key-0123456789", "origins": ["http://127.0.0.1:9001"]},
     ]
 
@@ -150,3 +151,21 @@ def test_a_preauth_launch_takes_the_coverage_cards_app_context_and_the_ehrs_refe
 def test_a_launch_context_the_widget_cannot_take_is_refused(ehr):
     _hops, page = launch(ehr, widget="preauth", appContext=json.dumps({"sponsor": "Not A Slug!"}))
     assert page.status_code == 400 and "data-session-token" not in page.text
+
+
+def test_a_selected_draft_order_shows_the_coverage_card_whose_link_launches_the_preauth_widget_prefilled(
+        ehr, bff_url, bff_app):
+    chart = requests.post(f"{ehr}/orders/select", data={"patient": "ana", "product_code": "IMG-020"}, timeout=30)
+    assert chart.status_code == 200
+    assert "Seguros Andinos needs a pre-authorization for" in chart.text  # the CT is reviewed by the sponsor
+    link = re.search(r'<a href="([^"]+)" target="app" data-card-launch>', chart.text).group(1).replace("&amp;", "&")
+    browser = requests.Session()
+    hops = [hop(browser, f"{ehr}{link}")]
+    while hops[-1].is_redirect:
+        hops.append(hop(browser, hops[-1].headers["Location"]))
+    assert hops[-1].status_code == 200, hops[-1].text
+    with bff_app.app_context():
+        session = db.session.scalars(db.select(WidgetSession).filter_by(widget="preauth")).one()
+    context = session.context
+    assert context["sponsor"] == "seguros-andinos" and context["coverage_assertion_id"].startswith("cov_")
+    assert context["products"] == [{"product_code": "IMG-020", "quantity": 1}] and context["diagnoses"] == ["R51"]
