@@ -74,3 +74,20 @@ def test_the_widget_shows_the_ehrs_refusal_of_a_draft_and_does_not_say_done(page
     frame = issue_from_the_chart(page, ehr_stack, "?patient=ana&refuse_drafts=1")
     frame.locator("#widget-failure", has_text="This chart is closed to new orders").wait_for()
     assert page.locator("#app-status").inner_text() == ""
+
+
+def test_a_draft_order_that_needs_a_preauthorization_launches_the_preauth_widget_and_the_ehr_gets_a_claimresponse(
+        page, ehr_stack):
+    page.goto(f"{ehr_stack.url}/?patient=ana")
+    page.get_by_label("Draft order", exact=True).select_option("LAB-001")
+    page.get_by_role("button", name="Select").click()
+    page.locator("[data-card-launch]").click()  # the coverage service's SMART link card
+    frame = page.frame_locator("iframe[name=app]")
+    for step in ("Sponsor", "Beneficiary", "Products", "Indications and documents", "Review and request"):
+        frame.get_by_role("heading", name=step, exact=True).wait_for()
+        if step == "Beneficiary":
+            frame.get_by_label("Policy number").fill("SA-10000001")
+        frame.locator("[data-osigu-primary]").click()
+    frame.get_by_role("heading", name="Authorized", exact=True).wait_for()
+    page.locator("#scratchpad li[data-resource-type=ClaimResponse]").wait_for()
+    page.locator("#app-status[data-done=true]").wait_for()
