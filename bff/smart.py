@@ -57,8 +57,12 @@ class Refused(Exception):
 
 @bp.errorhandler(Refused)
 def refused_page(error):
-    """A translated page saying why; nobody may frame it (the EHR shows its own frame's failure)."""
-    return render_template("widgets/smart_refused.html", message=error.message), error.status
+    """A translated page saying why, which the registered EHRs may frame (it shows in their app frame)."""
+    # Only text: no script, no form, no data of the launch; any registered host page may show it.
+    policy = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors " + (
+        " ".join(sorted(host_apps.registered_origins())) or "'none'")
+    return (render_template("widgets/smart_refused.html", message=error.message), error.status,
+            {"Content-Security-Policy": policy})
 
 
 def _launcher(issuer):

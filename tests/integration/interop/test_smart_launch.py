@@ -89,7 +89,10 @@ def test_a_launch_from_an_unregistered_issuer_is_refused(ehr, bff_url):
         "iss": "https://evil.example.org/fhir", "launch": "x"}, headers={"Accept-Language": "en"}, timeout=15)
     assert page.status_code == 400
     assert "not registered to launch" in page.text
-    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    # Shown in the EHR's app frame: framed by registered host pages only, and nothing else allowed.
+    policy = page.headers["Content-Security-Policy"]
+    assert policy.startswith("default-src 'none';") and "script-src" not in policy
+    assert set(policy.split("frame-ancestors ")[1].split()) == {ehr, "http://127.0.0.1:9001"}
 
 
 def test_a_denied_authorization_says_so(ehr, smart_ehr):
