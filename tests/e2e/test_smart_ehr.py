@@ -68,6 +68,14 @@ def test_a_doctor_prescribes_from_the_ehr_chart_and_the_ehr_gets_the_draft_then_
     page.locator("#app-status[data-done=true]").wait_for()
     assert page.locator("#scratchpad li").count() == 1
     assert popups == []
+    # Nothing kept in the browser: no cookie, no sessionStorage, and the token no longer in the page's DOM.
+    widget = page.locator("iframe[name=app]").element_handle().content_frame()
+    # (This Chromium denies a cross-site frame its storage outright; either way nothing could be kept there.)
+    kept = widget.evaluate("""() => {
+        let stored; try { stored = sessionStorage.length; } catch (denied) { stored = 0; }
+        return [stored, document.cookie, document.body.dataset.sessionToken === undefined]; }""")
+    assert kept == [0, "", True]
+    assert page.context.cookies() == []
 
 
 def test_the_widget_shows_the_ehrs_refusal_of_a_draft_and_does_not_say_done(page, ehr_stack):
