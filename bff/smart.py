@@ -99,7 +99,10 @@ def launch(widget):
         raise Refused(400, _("This EHR is not registered to launch Osigu's widgets."))
     status, found = _fetch("GET", f"{issuer.rstrip('/')}/.well-known/smart-configuration")
     endpoints = found if status == 200 and isinstance(found, dict) else {}
-    if not all(isinstance(endpoints.get(k), str) for k in ("authorization_endpoint", "token_endpoint")):
+    # The browser is sent to the authorize endpoint: only a web URL (https outside local), never javascript: etc.
+    schemes = ("https://",) if current_app.config["CALLBACKS_PUBLIC_ONLY"] else ("https://", "http://")
+    if not all(isinstance(endpoints.get(k), str) and endpoints[k].startswith(schemes)
+               for k in ("authorization_endpoint", "token_endpoint")):
         raise Refused(502, _("The EHR did not answer; close this panel and launch the app again."))
     state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     db.session.execute(delete(SmartLaunch).where(SmartLaunch.created_at < utcnow() - STATE_TTL))  # stale launches
@@ -110,7 +113,8 @@ def launch(widget):
     query = {"response_type": "code", "client_id": host_app.smart.client_id, "redirect_uri": _redirect_uri(),
              "launch": launch_id, "scope": SCOPES, "state": state, "aud": issuer,
              "code_challenge": create_s256_code_challenge(verifier), "code_challenge_method": "S256"}
-    return redirect(f"{endpoints['authorization_endpoint']}?{urlencode(query)}")
+    authorize = endpoints["authorization_endpoint"]
+    return redirect(f"{authorize}{'&' if '?' in authorize else '?'}{urlencode(query)}")
 
 
 def _redirect_uri():

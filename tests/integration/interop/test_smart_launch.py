@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from flask import Flask
 from widget_client import step_of
 
 from bff.config import DEMO_EHR_CDS_ISSUER, DEMO_EHR_IDENTIFIER_SYSTEM
@@ -21,11 +22,20 @@ def smart_ehr(serve_wsgi):
 
 
 @pytest.fixture
-def host_apps(smart_ehr):
+def odd_ehr(serve_wsgi):
+    """An EHR whose SMART configuration would send the browser to a javascript: URL."""
+    app = Flask("odd-ehr")
+    app.add_url_rule("/fhir/.well-known/smart-configuration", "configuration", lambda: {
+        "authorization_endpoint": "javascript:alert(1)", "token_endpoint": "http://127.0.0.1:9/token"})
+    return serve_wsgi(app)
+
+
+@pytest.fixture
+def host_apps(smart_ehr, odd_ehr):
     """ehr-s: the example EHR, registered with its FHIR base URL as its SMART issuer; his-a has no SMART."""
     return [
         {"id": "ehr-s", "api_key": "ehr-s-api-key-0123456789", "origins": [smart_ehr.url], "outcome_format": "fhir",
-         "smart": {"issuers": [f"{smart_ehr.url}/fhir"], "client_id": "osigu-widgets",
+         "smart": {"issuers": [f"{smart_ehr.url}/fhir", f"{odd_ehr}/fhir"], "client_id": "osigu-widgets",
                    "client_secret": "ehr-client-secret-0123", "identifier_system": DEMO_EHR_IDENTIFIER_SYSTEM},
          "cds": {"issuers": {DEMO_EHR_CDS_ISSUER: f"{smart_ehr.url}/jwks"}}},
         {"id": "his-a", "api_key": "his-a-api-key-0123456789", "origins": ["http://127.0.0.1:9001"]},
@@ -172,3 +182,9 @@ def test_a_selected_draft_order_shows_the_coverage_card_whose_link_launches_the_
     context = session.context
     assert context["sponsor"] == "seguros-andinos" and context["coverage_assertion_id"].startswith("cov_")
     assert context["products"] == [{"product_code": "IMG-020", "quantity": 1}] and context["diagnoses"] == ["R51"]
+
+
+def test_an_authorize_endpoint_that_is_not_a_web_url_is_never_redirected_to(ehr, odd_ehr, bff_url):
+    page = requests.get(f"{bff_url}/smart/prescription/launch", params={"iss": f"{odd_ehr}/fhir", "launch": "x"},
+                        allow_redirects=False, timeout=15)
+    assert page.status_code == 502 and "Location" not in page.headers
