@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,7 +11,8 @@ from flask import Flask
 from widget_client import step_of
 
 from bff.config import DEMO_EHR_CDS_ISSUER, DEMO_EHR_IDENTIFIER_SYSTEM
-from bff.db import WidgetSession, db
+from bff.db import WidgetSession, db, utcnow
+from bff.smart import SmartLaunch
 from examples.ehr import create_app as create_ehr
 
 
@@ -188,3 +190,15 @@ def test_an_authorize_endpoint_that_is_not_a_web_url_is_never_redirected_to(ehr,
     page = requests.get(f"{bff_url}/smart/prescription/launch", params={"iss": f"{odd_ehr}/fhir", "launch": "x"},
                         allow_redirects=False, timeout=15)
     assert page.status_code == 502 and "Location" not in page.headers
+
+
+def test_a_launch_older_than_ten_minutes_is_refused_at_the_callback(ehr, bff_app):
+    browser = requests.Session()
+    to_ehr = hop(browser, hop(browser, f"{ehr}/launch/prescription").headers["Location"])
+    callback = hop(browser, to_ehr.headers["Location"]).headers["Location"]
+    with bff_app.app_context():
+        for launch_row in db.session.scalars(db.select(SmartLaunch)):
+            launch_row.created_at = utcnow() - timedelta(minutes=11)
+        db.session.commit()
+    late = hop(browser, callback)
+    assert late.status_code == 400 and "data-session-token" not in late.text
