@@ -18,6 +18,7 @@ from .proxy import bp as proxy_bp
 from .rate_limits import init_rate_limits
 from .security import init_security
 from .sessions import bp as sessions_bp
+from .smart import bp as smart_bp
 from .webhooks import bp as webhooks_bp
 
 DEFAULTS = {
@@ -60,7 +61,7 @@ def create_app(test_config=None):
     init_request_logging(app)
     init_rate_limits(app, sessions_bp, proxy_bp)
     init_proxies(app)
-    for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp, cds_hooks_bp):
+    for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp, cds_hooks_bp, smart_bp):
         app.register_blueprint(blueprint)
     # Imported here, as Flask's tutorial does: the widgets build on the bff modules above.
     from widgets import init_widgets

@@ -14,7 +14,7 @@ import click
 import requests
 import waitress
 
-from .config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, LOCAL_DEFAULTS, demo_host_apps, origin_ok
+from .config import DEMO_API_KEYS, DEMO_CALLBACK_SECRET, DEMO_EHR_PORT, LOCAL_DEFAULTS, demo_host_apps, origin_ok
 from .pharmacy.stock_cli import DEMO_STOCK, stock
 from .products_cli import products
 
@@ -152,17 +152,20 @@ def _check_origins(_ctx, _param, values):
 @click.option("--simulator-port", default=8070, show_default=True)
 @click.option("--bff-port", default=8080, show_default=True)
 @click.option("--host-port", default=8090, show_default=True, help="Port of the example host app (a small HIS).")
+@click.option("--ehr-port", default=DEMO_EHR_PORT, show_default=True,
+              help="Port of the example EHR (launches the widgets with SMART on FHIR).")
 @click.option("--allow-origin", "allowed_origins", multiple=True, callback=_check_origins, metavar="URL",
               help="Also let pages on this origin (e.g. http://localhost:3000) embed the widgets with the demo "
                    "host apps' keys. Repeatable.")
-def demo(simulator_port, bff_port, host_port, allowed_origins):
+def demo(simulator_port, bff_port, host_port, ehr_port, allowed_origins):
     """Start the simulator, the BFF and the example host app, wired together, and print where to go."""
     simulator_url, bff_url = f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}"
     # The host page is opened on localhost, the BFF on 127.0.0.1: two origins, as in production.
     host_url = f"http://localhost:{host_port}"
     # A service manager stops us with SIGTERM: exit normally so the children are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    require_free_ports(simulator_port=simulator_port, bff_port=bff_port, host_port=host_port)
+    ehr_url = f"http://localhost:{ehr_port}"
+    require_free_ports(simulator_port=simulator_port, bff_port=bff_port, host_port=host_port, ehr_port=ehr_port)
     children = []
     logs = tempfile.mkdtemp(prefix="osigu-demo-logs-")
     try:
@@ -171,7 +174,7 @@ def demo(simulator_port, bff_port, host_port, allowed_origins):
                                            "--webhook-secret", LOCAL_DEFAULTS["OSIGU_WEBHOOK_SECRET"]],
                               f"{simulator_url}/healthz", os.path.join(logs, "simulator.log")))
         bff_env = {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator_url,
-                   "BFF_HOST_APPS": json.dumps(demo_host_apps(host_port, allowed_origins))}
+                   "BFF_HOST_APPS": json.dumps(demo_host_apps(host_port, allowed_origins, ehr_port))}
         # The hospital pharmacy's shelves: a stock count (idempotent, so every start restores it).
         subprocess.run([sys.executable, "-m", "bff.cli", "stock", "import", str(DEMO_STOCK)], check=True,
                        env=os.environ | bff_env, stdout=subprocess.DEVNULL)
@@ -181,7 +184,10 @@ def demo(simulator_port, bff_port, host_port, allowed_origins):
                               os.path.join(logs, "host-app.log"),
                               env={"HIS_BFF_URL": bff_url, "HIS_API_KEYS": json.dumps(DEMO_API_KEYS),
                                    "HIS_CALLBACK_SECRET": DEMO_CALLBACK_SECRET}))
+        children.append(start("examples.ehr", ["--port", str(ehr_port)], f"{ehr_url}/",
+                              os.path.join(logs, "ehr.log"), env={"EHR_BFF_URL": bff_url}))
         click.echo(f"Open {host_url} and issue a prescription (the example HIS, with the widget in it).")
+        click.echo(f"Or open {ehr_url}, an EHR that launches the widgets with SMART on FHIR.")
         if allowed_origins:
             click.echo(f"Pages on {', '.join(allowed_origins)} may embed the widgets too (demo host app keys).")
         click.echo("")

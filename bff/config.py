@@ -19,6 +19,9 @@ PRESCRIPTION_VERSIONS = ("v1", "v1.1", "v2")  # v1.1: markets that mandate conse
 # The simulator's sandbox-only signing key, certified for demo-hospital; used only when OSIGU_ENV=local.
 DEMO_SIGNING_KEY = Path(__file__).resolve().parents[1] / "simulator" / "seed" / "demo_signing_key.pem"
 DEMO_HOST_PORT = 8090
+DEMO_EHR_PORT = 8091
+DEMO_EHR_IDENTIFIER_SYSTEM = "https://ehr.example.org/fhir/sid/national-id"  # examples/ehr's Patient identifiers
+DEMO_EHR_CDS_ISSUER = "https://ehr.example.org/cds-client"  # the iss of examples/ehr's CDS Hooks JWTs
 DEMO_CALLBACK_SECRET = "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE="
 # The example host app's API key per prescription market (examples/his picks one by the market chosen).
 DEMO_API_KEYS = {"v1": "demo-his-api-key", "v1.1": "demo-his-eu-api-key", "v2": "demo-his-es-api-key"}
@@ -27,15 +30,21 @@ OUTCOME_FORMATS = ("osigu", "fhir")
 MIN_WEBHOOK_SECRET_BYTES = 24  # Standard Webhooks: secrets of 24 to 64 random bytes
 
 
-def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=()):
-    """The demo host apps: one per prescription market, served by the example host app on port (and extra_origins)."""
+def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=(), ehr_port=DEMO_EHR_PORT):
+    """The demo host apps: one per prescription market, served by the example host app on port (and extra_origins),
+    and the example EHR on ehr_port, which launches the widgets with SMART on FHIR."""
     shared = {"origins": [f"http://127.0.0.1:{port}", f"http://localhost:{port}", *extra_origins],
               "callback_url": f"http://127.0.0.1:{port}/osigu/callbacks", "callback_secret": DEMO_CALLBACK_SECRET}
+    ehr_origins = [f"http://127.0.0.1:{ehr_port}", f"http://localhost:{ehr_port}"]
     return [
         # demo-his is the provider's own back office: provider-wide proxy calls (the README's curls) need admin.
         {"id": "demo-his", "api_key": DEMO_API_KEYS["v1"], "admin": True, **shared},
         {"id": "demo-his-eu", "api_key": DEMO_API_KEYS["v1.1"], "prescription_version": "v1.1", **shared},
         {"id": "demo-his-es", "api_key": DEMO_API_KEYS["v2"], "prescription_version": "v2", **shared},
+        {"id": "demo-ehr", "api_key": "demo-ehr-api-key", "origins": ehr_origins, "outcome_format": "fhir",
+         "smart": {"issuers": [f"{origin}/fhir" for origin in ehr_origins], "client_id": "osigu-widgets",
+                   "identifier_system": DEMO_EHR_IDENTIFIER_SYSTEM},
+         "cds": {"issuers": {DEMO_EHR_CDS_ISSUER: f"http://127.0.0.1:{ehr_port}/jwks"}}},
     ]
 
 
@@ -71,6 +80,17 @@ class HostApp:
     admin: bool = False  # may make provider-wide calls through the proxy and reach every object
     outcome_format: str = "osigu"  # "fhir": success data and callbacks carry FHIR R4 Bundles (bff/fhir_outcomes.py)
     cds_issuers: tuple[tuple[str, str], ...] = ()  # (the EHR's JWT iss, its JWKS URL) for CDS Hooks calls
+    smart: "SmartClient | None" = None  # how the BFF signs in to the EHRs that launch the widgets (bff/smart.py)
+
+
+@dataclass(frozen=True)
+class SmartClient:
+    """A host app's SMART on FHIR registration: the EHRs (FHIR base URLs) that may launch the widgets."""
+
+    issuers: tuple[str, ...]
+    client_id: str
+    identifier_system: str  # the Patient identifier system whose value is the document Osigu knows the patient by
+    client_secret: str | None = field(default=None, repr=False)
 
 
 def origin_ok(origin):
@@ -151,7 +171,7 @@ def parse_host_apps(raw, local=True):
             raise ConfigError(f"{where} needs an 'id' and an 'api_key'.")
         unknown = set(item) - {"id", "api_key", "origins", "callback_url", "callback_secret",
                                "osigu_client_id", "osigu_client_secret", "prescription_version",
-                               "national_repository_id", "signing_key_file", "admin", "outcome_format", "cds"}
+                               "national_repository_id", "signing_key_file", "admin", "outcome_format", "cds", "smart"}
         if unknown:
             raise ConfigError(f"{where} has unknown fields: {', '.join(sorted(unknown))}.")
         origins = item.get("origins")
@@ -191,13 +211,42 @@ def parse_host_apps(raw, local=True):
             prescription_version=item.get("prescription_version", "v1"),
             national_repository_id=item.get("national_repository_id"), signing_key_file=item.get("signing_key_file"),
             admin=item.get("admin", False), outcome_format=item.get("outcome_format", "osigu"), cds_issuers=issuers,
+            smart=_smart_client(item.get("smart"), where, local),
         ))
     if len({app.id for app in apps}) != len(apps):
         raise ConfigError("BFF_HOST_APPS has two host apps with the same id.")
     issuers = [iss for app in apps for iss, _ in app.cds_issuers]
     if len(set(issuers)) != len(issuers):
         raise ConfigError("BFF_HOST_APPS: a CDS Hooks issuer belongs to one host app only (its calls are that app's).")
+    launchers = [iss for app in apps if app.smart for iss in app.smart.issuers]
+    if len(set(launchers)) != len(launchers):
+        raise ConfigError("BFF_HOST_APPS: a SMART issuer belongs to one host app only (its launches are that app's).")
     return tuple(apps)
+
+
+def _smart_client(smart, where, local):
+    """Read a host app's `"smart": {"issuers", "client_id", "client_secret"?, "identifier_system"}`."""
+    if smart is None:
+        return None
+    shape = (f"{where}.smart must be {{\"issuers\": [\"<FHIR base URL>\"], \"client_id\": \"...\", "
+             "\"client_secret\"?: \"...\", \"identifier_system\": \"<the Patient identifier system of its "
+             "documents>\"}.")
+    if isinstance(smart, dict) and "jwks_private_key" in smart:
+        raise ConfigError(f"{where}.smart.jwks_private_key is not supported yet: use client_secret.")
+    if not isinstance(smart, dict) or set(smart) - {"issuers", "client_id", "client_secret", "identifier_system"}:
+        raise ConfigError(shape)
+    issuers = smart.get("issuers")
+    if not isinstance(issuers, list) or not issuers or not all(
+            isinstance(iss, str) and iss.startswith("http" if local else "https://") and "?" not in iss
+            for iss in issuers):
+        raise ConfigError(f"{where}.smart.issuers must list the EHRs' FHIR base URLs"
+                          f"{'' if local else ' (https outside OSIGU_ENV=local)'}.")
+    if not all(isinstance(smart.get(k), str) and smart[k] for k in ("client_id", "identifier_system")):
+        raise ConfigError(shape)
+    if "client_secret" in smart and not (isinstance(smart["client_secret"], str) and smart["client_secret"]):
+        raise ConfigError(shape)
+    return SmartClient(issuers=tuple(iss.rstrip("/") for iss in issuers), client_id=smart["client_id"],
+                       identifier_system=smart["identifier_system"], client_secret=smart.get("client_secret"))
 
 
 def _cds_issuers(cds, where, local):

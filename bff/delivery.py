@@ -139,19 +139,27 @@ def post(session, url, body, headers, deadline_seconds, public_only):
 
 def get_json(session, url, deadline_seconds, public_only, max_bytes=MAX_REPLY_BYTES):
     """GET a small JSON document from a host-supplied URL (an EHR's JWKS) under the same guards as a callback."""
+    status, found = exchange_json(session, "GET", url, deadline_seconds, public_only, max_bytes=max_bytes)
+    if status != 200:
+        raise DeliveryError(f"{url} answered {status}")
+    return found
+
+
+def exchange_json(session, method, url, deadline_seconds, public_only, form=None, max_bytes=MAX_REPLY_BYTES):
+    """Send one request to a host-supplied URL under a callback's guards; return (status, its JSON answer)."""
     with _Attempt(deadline_seconds, public_only) as attempt:
         try:
-            with session.get(url, allow_redirects=False, stream=True,
-                             timeout=(CONNECT_TIMEOUT, deadline_seconds)) as response:
+            with session.request(method, url, data=form, allow_redirects=False, stream=True,
+                                 timeout=(CONNECT_TIMEOUT, deadline_seconds)) as response:
                 body = response.raw.read(max_bytes + 1, decode_content=True)
         except requests.RequestException as error:
             raise DeliveryError("no complete answer in time" if attempt.expired else type(error).__name__) from None
-    if response.status_code != 200 or len(body) > max_bytes:
+    if len(body) > max_bytes:
         raise DeliveryError(f"{url} answered {response.status_code} ({len(body)} bytes)")
     try:
-        return json.loads(body)
+        return response.status_code, json.loads(body)
     except ValueError:
-        raise DeliveryError(f"{url} did not answer JSON") from None
+        raise DeliveryError(f"{url} answered {response.status_code}, not JSON") from None
 
 
 def _read_reply(response):

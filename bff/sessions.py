@@ -92,18 +92,23 @@ def create_session():
     if body.origin not in host_app.origins:
         raise ApiError(422, "BFF-ORIGIN", f"{body.origin} is not one of this host app's registered origins.",
                        [{"field": "origin", "issue": "not registered for this host app"}])
+    session, token = mint(host_app, body.widget, body.origin, body.locale, body.user.model_dump(exclude_none=True),
+                          context, body.theme.model_dump(exclude_none=True), body.timezone)
+    expires_at = aware(session.expires_at).isoformat().replace("+00:00", "Z")
+    return {"token": token, "expires_at": expires_at, "widget": body.widget}, 201
+
+
+def mint(host_app, widget, origin, locale, user, context, theme=None, timezone=None):
+    """Store a new widget session for checked values and return (session, its token)."""
     ttl = current_app.config["SESSION_TTL_SECONDS"]
     session = WidgetSession(
-        id=secrets.token_urlsafe(24), host_app_id=host_app.id, widget=body.widget, origin=body.origin,
-        locale=body.locale, user=body.user.model_dump(exclude_none=True), context=context,
-        theme=body.theme.model_dump(exclude_none=True), expires_at=utcnow() + timedelta(seconds=ttl),
-        flow_id=secrets.token_urlsafe(24), timezone=body.timezone,
+        id=secrets.token_urlsafe(24), host_app_id=host_app.id, widget=widget, origin=origin, locale=locale,
+        user=user, context=context, theme=theme or {}, expires_at=utcnow() + timedelta(seconds=ttl),
+        flow_id=secrets.token_urlsafe(24), timezone=timezone,
     )
     db.session.add(session)
     db.session.commit()
-    token = _serializer().dumps({"sid": session.id, "app": host_app.id, "widget": body.widget})
-    expires_at = aware(session.expires_at).isoformat().replace("+00:00", "Z")
-    return {"token": token, "expires_at": expires_at, "widget": body.widget}, 201
+    return session, _serializer().dumps({"sid": session.id, "app": host_app.id, "widget": widget})
 
 
 def load_session(token, widget):

@@ -153,7 +153,10 @@
   });
 
   // Outcomes the server announces in HX-Trigger: only their plain data crosses to the host.
-  body.addEventListener("osigu:success", function (event) { post("success", event.detail.outcome); });
+  body.addEventListener("osigu:success", function (event) {
+    post("success", event.detail.outcome);
+    if (smartHandle) tellEhr(event.detail.outcome);
+  });
   body.addEventListener("osigu:exit", function (event) {
     post("exit", { reason: String(event.detail.reason), step: String(event.detail.step) });
   });
@@ -333,6 +336,55 @@
   body.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-osigu-print]")) window.print();
   });
+
+  // SMART Web Messaging (a SMART launch with a messaging handle): the outcome's FHIR resources go to the EHR's
+  // scratchpad, then ui.done once the EHR accepted them all; a refusal is shown, never swallowed.
+  var smartHandle = body.dataset.smartHandle || "";
+  var smartWaiting = {}; // messageId -> true, until the EHR answers it
+  var smartSent = 0;
+
+  function smartSend(messageType, payload) {
+    smartSent += 1;
+    var messageId = smartHandle.slice(0, 8) + "-" + Date.now().toString(36) + "-" + smartSent + "-" +
+      Math.random().toString(36).slice(2);
+    smartWaiting[messageId] = messageType;
+    window.parent.postMessage({ messagingHandle: smartHandle, messageId: messageId, messageType: messageType,
+                                payload: payload }, hostOrigin); // exact origin, never "*"
+  }
+
+  function tellEhr(outcome) {
+    var resources = outcome && outcome.resourceType === "Bundle" ? (outcome.entry || []).map(function (entry) {
+      return entry.resource;
+    }) : [];
+    if (!resources.length) { smartSend("ui.done", {}); return; }
+    resources.forEach(function (resource) { smartSend("scratchpad.create", { resource: resource }); });
+  }
+
+  function smartRefused(payload) {
+    var said = payload && payload.outcome && payload.outcome.issue && payload.outcome.issue[0];
+    failure.textContent = failure.dataset.message + (said && said.diagnostics ? " (" + String(said.diagnostics) + ")" : "");
+    failure.hidden = false;
+  }
+
+  window.addEventListener("message", function (event) {
+    if (!smartHandle || event.source !== window.parent || event.origin !== hostOrigin) return;
+    var reply = event.data;
+    if (!reply || typeof reply.responseToMessageId !== "string" || !smartWaiting[reply.responseToMessageId]) return;
+    var messageType = smartWaiting[reply.responseToMessageId];
+    delete smartWaiting[reply.responseToMessageId];
+    var status = String((reply.payload && reply.payload.status) || "");
+    if (!/^2/.test(status) && messageType !== "ui.done") { smartRefused(reply.payload); return; }
+    var pending = Object.keys(smartWaiting).filter(function (id) { return smartWaiting[id] === "scratchpad.create"; });
+    if (messageType === "scratchpad.create" && !pending.length) smartSend("ui.done", {});
+  });
+
+  // A SMART launch: the BFF rendered the session into this page (no-store), so the widget starts at once.
+  if (body.dataset.sessionToken) {
+    token = body.dataset.sessionToken;
+    body.removeAttribute("data-session-token");
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
 
   new ResizeObserver(reportHeight).observe(document.documentElement);
   post("hello", {});

@@ -84,16 +84,16 @@ def test_demo_refuses_a_port_in_use_instead_of_answering_with_another_demos_serv
         taken.listen()
         port = taken.getsockname()[1]
         process = run("demo", "--simulator-port", str(free_port()), "--bff-port", str(port),
-                      "--host-port", str(free_port()), env=demo_env)
+                      "--host-port", str(free_port()), "--ehr-port", str(free_port()), env=demo_env)
         output = process.communicate(timeout=30)[0]
     assert process.returncode == 1 and "Traceback" not in output and "Open http" not in output
     assert f"Port {port} is in use (another demo still running?): stop it, or pass --bff-port" in output
 
 
 def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run, demo_env):
-    simulator_port, bff_port, host_port = free_port(), free_port(), free_port()
+    simulator_port, bff_port, host_port, ehr_port = free_port(), free_port(), free_port(), free_port()
     process = run("demo", "--simulator-port", str(simulator_port), "--bff-port", str(bff_port),
-                  "--host-port", str(host_port), "--allow-origin", "http://localhost:3000",
+                  "--host-port", str(host_port), "--ehr-port", str(ehr_port), "--allow-origin", "http://localhost:3000",
                   "--allow-origin", "https://his.example.com", env=demo_env)
     output = wait_for_line(process, "Ctrl+C")
     urls = [f"http://127.0.0.1:{simulator_port}", f"http://127.0.0.1:{bff_port}", f"http://127.0.0.1:{host_port}"]
@@ -116,9 +116,14 @@ def test_demo_prints_where_to_go_and_stops_its_children_on_sigterm(run, demo_env
         assert session.status_code == 201, session.text
     assert requests.get(f"{urls[1]}/v1/origins/check", params={"origin": "http://localhost:3001"},
                         timeout=10).json() == {"registered": False}
+    # The example EHR launches the widgets from the BFF it was told of (SMART on FHIR).
+    ehr = f"http://localhost:{ehr_port}"
+    assert f"Or open {ehr}" in output
+    launch = requests.get(f"{ehr}/launch/prescription", allow_redirects=False, timeout=10)
+    assert launch.headers["Location"].startswith(f"{urls[1]}/smart/prescription/launch?")
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    for url in urls:
+    for url in [*urls, f"http://127.0.0.1:{ehr_port}"]:
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{url}/healthz", timeout=2)
 

@@ -15,9 +15,9 @@ SANDBOX = {"OSIGU_ENV": "sandbox", "BFF_SECRET_KEY": "0f3c9a7e5b2d4c6a8e1f3b5d7c
 def test_local_needs_no_configuration():
     config = from_environment({})
     assert config["OSIGU_BASE_URL"] == "http://127.0.0.1:8070"
-    # One demo host app per prescription market; Spain's (v2) signs with the simulator's demo key.
+    # One demo host app per prescription market; Spain's (v2) signs with the simulator's demo key; and the EHR.
     assert [(app.id, app.prescription_version) for app in config["HOST_APPS"]] == [
-        ("demo-his", "v1"), ("demo-his-eu", "v1.1"), ("demo-his-es", "v2")]
+        ("demo-his", "v1"), ("demo-his-eu", "v1.1"), ("demo-his-es", "v2"), ("demo-ehr", "v1")]
 
 
 def test_sandbox_uses_osigus_sandbox_url():
