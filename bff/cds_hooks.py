@@ -7,7 +7,8 @@ An EHR calls with a JWT signed by a key in its JWKS; its `iss` names the host ap
 Each draft order with a product coding (`https://osigu.com/fhir/product-code`) gets Da Vinci CRD's
 coverage-information extension in a system action; products not covered get a card proposing a
 covered equivalent where one exists; covered ones a SMART link card that opens the preauth widget
-prefilled (its appContext is the preauth session context, coverage assertion included).
+prefilled (its appContext is the preauth session context, coverage assertion included: the orders it
+answered for are kept under that assertion, for the preauth's outcome to update them).
 """
 
 import json
@@ -24,7 +25,7 @@ from joserfc.jws import extract_compact
 from . import contexts, coverage, delivery, host_apps
 from .bodies import request_json
 from .errors import ApiError
-from .fhir_outcomes import ICD10, PRODUCT_CODE, SPONSOR
+from .fhir_outcomes import CRD_COVERAGE, ICD10, PRODUCT_CODE, SPONSOR
 from .upstream import UpstreamError
 
 bp = Blueprint("cds_hooks", __name__)
@@ -35,7 +36,6 @@ SERVICES = {
 }
 PREFETCH = {"coverage": "Coverage?patient={{context.patientId}}&status=active"}
 ALGORITHMS = ["RS384", "ES384", "RS256", "ES256"]  # CDS Hooks requires ES384 and RS384
-CRD_COVERAGE = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
 JWKS_MAX_AGE_SECONDS = 300
 JWKS_MIN_REFETCH_SECONDS = 10  # an unknown kid refetches, but no more often: a bad token cannot hammer the EHR
 MAX_SUMMARY = 140
@@ -70,7 +70,11 @@ def call(service_id):
         answer = coverage.check(host_app, found["sponsor"], [order["check"] for order in orders])
     except UpstreamError:
         return {"cards": []}  # a hook must never block the order: no answer is better than a wrong one
-    return _hook_response(answer, orders, found["reference"])
+    response = _hook_response(answer, orders, found["reference"])
+    # The orders as annotated: a preauth opened from this answer sends them back updated with its authorization.
+    coverage.keep_orders(answer["coverage_assertion_id"], [action["resource"] for action in response["systemActions"]
+                                                           if action["resource"].get("id")])
+    return response
 
 
 @bp.post("/v1/coverage-check")

@@ -55,6 +55,21 @@ def check(host_app, sponsor_slug, orders):
             "sign_off": rules["verification"]["preauthorization"], "orders": answers}
 
 
+def keep_orders(assertion_id, resources):
+    """Keep the EHR's draft orders an assertion answered for (FHIR resources with their ids)."""
+    assertion = db.session.get(CoverageAssertion, assertion_id)
+    assertion.answer = assertion.answer | {"draft_orders": resources}  # a new dict: JSON columns track assignment
+    db.session.commit()
+
+
+def kept_orders(host_app_id, assertion_id):
+    """The draft orders kept with this host app's assertion ([] for another app's or an unknown one)."""
+    assertion = db.session.get(CoverageAssertion, assertion_id) if assertion_id else None
+    if assertion is None or assertion.host_app_id != host_app_id:
+        return []
+    return assertion.answer.get("draft_orders", [])
+
+
 def _answer(client, rules, order):
     code = order["product_code"]
     product = _product(client, code)

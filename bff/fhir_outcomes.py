@@ -3,7 +3,10 @@
 Osigu's codes are identifiers in the fixed systems below and products are codings in PRODUCT_CODE. The
 host's own Patient and Encounter are referenced when the session's context names them (`context.fhir`);
 otherwise the patient is an identifier in Osigu's system. A pre-authorization's review action is the X12
-306 code Da Vinci PAS puts on each adjudication (A1 approved, A3 denied, A4 pended).
+306 code Da Vinci PAS puts on each adjudication (A1 approved, A3 denied, A4 pended). A preauth opened from a
+CDS Hooks card also returns the EHR's draft orders it was about, each product's order with its authorization
+code as CRD's coverage-information `satisfied-pa-id` (with its id: the EHR updates its own order); an order
+whose product got no authorization is left out, untouched: its ClaimResponse says what was decided.
 """
 
 import uuid
@@ -22,6 +25,7 @@ PREAUTHORIZATION_ID = f"{OSIGU}/preauthorization-id"
 CLAIM_ID = f"{OSIGU}/claim-id"
 COVERAGE_ASSERTION = f"{OSIGU}/StructureDefinition/coverage-assertion-id"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
+CRD_COVERAGE = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
 REVIEW_ACTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction"
 REVIEW_ACTION_CODE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewActionCode"
 X12_306 = "https://codesystem.x12.org/005010/306"
@@ -32,11 +36,14 @@ UCUM = "http://unitsofmeasure.org"
 BUNDLE_NAMESPACE = uuid.UUID("5b0f8c43-56c1-4f0e-9a57-3f1c4c0a9e21")
 
 
-def bundle(widget, outcome, draft=None, context=None):
-    """The outcome as a `collection` Bundle: MedicationRequest, MedicationDispense or ClaimResponse entries."""
+def bundle(widget, outcome, draft=None, context=None, orders=()):
+    """The outcome as a `collection` Bundle: MedicationRequest, MedicationDispense or ClaimResponse entries,
+    and for a preauth the host's orders (with their ids) it authorized."""
     context = context or {}
     build = {"prescription": _prescription, "dispensing": _dispensing, "preauth": _preauth}[widget]
     resources = build(outcome, draft, context)
+    if widget == "preauth":
+        resources += _authorized_orders(outcome, orders)
     key = _key(widget, outcome)
     return {
         "resourceType": "Bundle",
@@ -161,6 +168,27 @@ def _preauth(outcome, draft, context):
             response["extension"] = [{"url": COVERAGE_ASSERTION, "valueString": outcome["coverage_assertion_id"]}]
         resources.append(response | {"identifier": identifiers})
     return resources
+
+
+def _authorized_orders(outcome, orders):
+    """Each order whose product was authorized, its coverage-information carrying the authorization code."""
+    codes = {code: item["authorization_code"] for item in outcome["authorizations"]
+             if item["status"] == "APPROVED" and item.get("authorization_code") for code in item["product_codes"]}
+    authorized = []
+    for order in orders:
+        concept = order.get("medicationCodeableConcept") or order.get("code") or {}
+        code = next((codes[coding.get("code")] for coding in concept.get("coding", [])
+                     if coding.get("system") == PRODUCT_CODE and coding.get("code") in codes), None)
+        if code is None:
+            continue
+        satisfied = {"url": "satisfied-pa-id", "valueString": code}
+        others = [item for item in order.get("extension", []) if item.get("url") != CRD_COVERAGE]
+        information = next((item for item in order.get("extension", []) if item.get("url") == CRD_COVERAGE),
+                           {"url": CRD_COVERAGE, "extension": []})
+        information = information | {"extension": [*(part for part in information["extension"]
+                                                      if part.get("url") != "satisfied-pa-id"), satisfied]}
+        authorized.append(order | {"extension": [*others, information]})
+    return authorized
 
 
 def _product(code):

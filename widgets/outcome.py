@@ -4,7 +4,7 @@ import json
 
 from flask import g
 
-from bff import fhir_outcomes, outbox, ownership
+from bff import coverage, fhir_outcomes, outbox, ownership
 from bff.db import db
 
 from .session import host_app
@@ -51,13 +51,15 @@ def succeeded(response, outcome, draft=None):
 
 def for_host(outcome, draft=None):
     """The outcome as the host app takes it: Osigu's shape, or a FHIR R4 Bundle (outcome_format "fhir") built
-    with what the widget's draft adds; with the coverage assertion the session was opened for (CDS Hooks)."""
+    with what the widget's draft adds; with the coverage assertion the session was opened for (CDS Hooks), and
+    the EHR's draft orders kept with it, updated with their authorizations."""
     context = g.widget_session.context
     if context.get("coverage_assertion_id") and "preauthorization_id" in outcome:
         outcome = outcome | {"coverage_assertion_id": context["coverage_assertion_id"]}
     if host_app().outcome_format != "fhir":
         return outcome
-    return fhir_outcomes.bundle(g.widget_session.widget, outcome, draft, context)
+    orders = coverage.kept_orders(host_app().id, outcome.get("coverage_assertion_id"))
+    return fhir_outcomes.bundle(g.widget_session.widget, outcome, draft, context, orders)
 
 
 def exited(response, reason, step):

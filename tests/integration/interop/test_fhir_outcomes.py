@@ -6,6 +6,8 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.claimresponse import ClaimResponse
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from test_cds_hooks import CRD, SIGN, coverage_of, hook_body
 from widget_client import (
     fill_in_ana_at_seguros_andinos,
     fill_in_ana_with_paracetamol,
@@ -137,6 +139,30 @@ def test_a_preauthorization_is_a_claim_response_per_authorization(widget, bff_ap
     payload = delivered(bff_app, callback_receiver)
     assert payload["type"] == "widget.preauth.completed"
     assert len(resources(payload["data"]["bundle"], "ClaimResponse")) == 3
+
+
+def test_a_preauthorization_from_a_coverage_card_updates_the_ehrs_authorized_order(widget, call_hook):
+    # The EHR asked about three draft orders: the lab is approved, the CT pended, sildenafil (excluded) denied.
+    answered = call_hook(SIGN, hook_body("LAB-001", "IMG-020", "MED-287"))
+    assert answered.status_code == 200, answered.text
+    [assertion_id] = {item["coverage-assertion-id"] for item in coverage_of(answered.json()).values()}
+    w = widget(host_app="ehr-a", widget="preauth", locale="en",
+               context={"fhir": FHIR_CONTEXT, "coverage_assertion_id": assertion_id})
+    fill_in_ana_at_seguros_andinos(w, products=(("LAB-001", 1), ("IMG-020", 1), ("MED-287", 1)))
+    bundle = success_of(w.post("/complete"))
+    Bundle.model_validate(bundle)
+    found = [entry["resource"] for entry in bundle["entry"]]
+    approved = next(item for item in found if item["resourceType"] == "ClaimResponse" and "preAuthRef" in item)
+    # Only the authorized order comes back, with its own id (the EHR updates it) and CRD's satisfied-pa-id.
+    [order] = [item for item in found if item["resourceType"] != "ClaimResponse"]
+    ServiceRequest.model_validate(order)
+    assert (order["resourceType"], order["id"], order["code"]["coding"][0]["code"]) == (
+        "ServiceRequest", "draft-0", "LAB-001")
+    [information] = [item for item in order["extension"] if item["url"] == CRD]
+    parts = {part["url"]: next(value for key, value in part.items() if key.startswith("value"))
+             for part in information["extension"]}
+    assert parts["satisfied-pa-id"] == approved["preAuthRef"] and approved["preAuthRef"].startswith("AUT-")
+    assert (parts["covered"], parts["coverage-assertion-id"]) == ("covered", assertion_id)
 
 
 def test_the_osigu_outcome_carries_the_coverage_assertion_back(widget):
