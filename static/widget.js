@@ -338,7 +338,8 @@
   });
 
   // SMART Web Messaging (a SMART launch with a messaging handle): the outcome's FHIR resources go to the EHR's
-  // scratchpad, then ui.done once the EHR accepted them all; a refusal is shown, never swallowed.
+  // scratchpad, then ui.done once the EHR accepted them all; a refusal is shown, never swallowed. A resource
+  // with an id is the EHR's own (a draft order a preauth authorized): an update; one without is a new draft.
   var smartHandle = body.dataset.smartHandle || "";
   var smartWaiting = {}; // messageId -> true, until the EHR answers it
   var smartSent = 0;
@@ -357,7 +358,9 @@
       return entry.resource;
     }) : [];
     if (!resources.length) { smartSend("ui.done", {}); return; }
-    resources.forEach(function (resource) { smartSend("scratchpad.create", { resource: resource }); });
+    resources.forEach(function (resource) {
+      smartSend(resource.id ? "scratchpad.update" : "scratchpad.create", { resource: resource });
+    });
   }
 
   function smartRefused(payload) {
@@ -374,8 +377,8 @@
     delete smartWaiting[reply.responseToMessageId];
     var status = String((reply.payload && reply.payload.status) || "");
     if (!/^2/.test(status) && messageType !== "ui.done") { smartRefused(reply.payload); return; }
-    var pending = Object.keys(smartWaiting).filter(function (id) { return smartWaiting[id] === "scratchpad.create"; });
-    if (messageType === "scratchpad.create" && !pending.length) smartSend("ui.done", {});
+    var pending = Object.keys(smartWaiting).filter(function (id) { return smartWaiting[id] !== "ui.done"; });
+    if (messageType !== "ui.done" && !pending.length) smartSend("ui.done", {});
   });
 
   // A SMART launch: the BFF rendered the session into this page (no-store), so the widget starts at once.

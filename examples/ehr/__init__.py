@@ -3,7 +3,8 @@
 It plays every part a real EHR (Oracle Health, Epic, OpenEMR...) plays for an app: its FHIR base URL
 (the launch's `iss`) with `/.well-known/smart-configuration` and `Patient/{id}`; an authorization
 server that approves its signed-in doctor at once (authorize, token; PKCE S256, each code used once);
-and a chart page that opens each widget in its frame and takes the drafts the widget sends back.
+and a chart page that opens each widget in its frame and takes the drafts the widget sends back
+(and the updates of its own draft order: a preauth's authorization).
 When the doctor selects a draft order, the chart asks the BFF's CDS Hooks coverage service (order-select,
 signed with this EHR's key, served at /jwks) and shows its cards; a SMART link card launches its widget.
 It knows only the BFF's URL and its own SMART and CDS client registrations there.
@@ -80,12 +81,13 @@ def create_app(bff_url=None, client_secret=None):
         if patient not in PATIENTS or product not in ORDERS:
             abort(400)
         url = f"{app.config['BFF_URL']}/cds-services/osigu-coverage-order-select"
-        answer = requests.post(url, json=hook_call(patient, product), timeout=15,
+        order = draft_order(patient, product)
+        answer = requests.post(url, json=hook_call(patient, order), timeout=15,
                                headers={"Authorization": f"Bearer {signed_for(url)}"})
         cards = answer.json().get("cards", []) if answer.ok else []
         return render_template("ehr/chart.html", patient=PATIENTS[patient], widgets=WIDGETS, orders=ORDERS,
                                bff_origin=app.config["BFF_URL"], cards=[with_launches(card, patient) for card in cards],
-                               selected=product, cds_failed=not answer.ok)
+                               selected=product, cds_failed=not answer.ok, draft=order)
 
     def signed_for(audience):
         now = int(time.time())
@@ -177,8 +179,8 @@ def create_app(bff_url=None, client_secret=None):
                   "smart_web_messaging_origin": request.url_root.rstrip("/")}
         return answer | ({"appContext": granted["appContext"]} if "appContext" in granted else {})
 
-    def hook_call(patient, product):
-        """order-select for one draft order, with the patient's Coverage prefetched (its payor: the sponsor)."""
+    def draft_order(patient, product):
+        """The draft order the doctor selected, as this EHR holds it in its scratchpad."""
         kind = "MedicationRequest" if product.startswith("MED-") else "ServiceRequest"
         concept = {"coding": [{"system": f"{OSIGU}/product-code", "code": product, "display": ORDERS[product]}]}
         order = {"resourceType": kind, "id": "draft-1", "status": "draft", "intent": "order",
@@ -186,6 +188,11 @@ def create_app(bff_url=None, client_secret=None):
                  "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "R51"}]}]}
         order |= ({"medicationCodeableConcept": concept, "dispenseRequest": {"quantity": {"value": 1}}}
                   if kind == "MedicationRequest" else {"code": concept, "quantityQuantity": {"value": 1}})
+        return order
+
+    def hook_call(patient, order):
+        """order-select for one draft order, with the patient's Coverage prefetched (its payor: the sponsor)."""
+        kind = order["resourceType"]
         coverage = {"resourceType": "Coverage", "id": f"cov-{patient}", "status": "active",
                     "beneficiary": {"reference": f"Patient/{patient}"},
                     "payor": [{"identifier": {"system": f"{OSIGU}/sponsor", "value": SPONSOR}}]}

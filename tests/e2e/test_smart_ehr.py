@@ -4,6 +4,7 @@ origins, no popup, and the draft comes back by SMART Web Messaging."""
 import json
 
 import pytest
+from fhir.resources.R4B.servicerequest import ServiceRequest
 
 pytestmark = pytest.mark.e2e
 
@@ -89,6 +90,8 @@ def test_a_draft_order_that_needs_a_preauthorization_launches_the_preauth_widget
     page.goto(f"{ehr_stack.url}/?patient=ana")
     page.get_by_label("Draft order", exact=True).select_option("LAB-001")
     page.get_by_role("button", name="Select").click()
+    held = page.locator("#scratchpad li[data-resource-type=ServiceRequest][data-id=draft-1]")
+    assert held.get_attribute("data-authorization") is None  # the draft order, not authorized yet
     page.locator("[data-card-launch]").click()  # the coverage service's SMART link card
     frame = page.frame_locator("iframe[name=app]")
     for step in ("Sponsor", "Beneficiary", "Products", "Indications and documents", "Review and request"):
@@ -99,3 +102,13 @@ def test_a_draft_order_that_needs_a_preauthorization_launches_the_preauth_widget
     frame.get_by_role("heading", name="Authorized", exact=True).wait_for()
     page.locator("#scratchpad li[data-resource-type=ClaimResponse]").wait_for()
     page.locator("#app-status[data-done=true]").wait_for()
+    # The chart's own draft order was updated (scratchpad.update), annotated with its authorization.
+    order = page.locator("#scratchpad li[data-resource-type=ServiceRequest][data-id=draft-1]")
+    code = order.get_attribute("data-authorization")
+    assert code.startswith("AUT-") and code in frame.locator("body").inner_text()
+    assert f"authorization {code}" in order.inner_text()
+    updated = ServiceRequest.model_validate(json.loads(order.get_attribute("data-resource")))
+    [information] = [item for item in updated.extension if item.url.endswith("/ext-coverage-information")]
+    assert [(part.url, part.valueString) for part in information.extension if part.url == "satisfied-pa-id"] == [
+        ("satisfied-pa-id", code)]
+    assert page.locator("#scratchpad li").count() == 2  # the order, updated in place, and the ClaimResponse
