@@ -16,7 +16,7 @@ from widget_client import (
     trigger_of,
 )
 
-from bff import outbox
+from bff import coverage, outbox
 
 OSIGU = "https://osigu.com/fhir"
 MODELS = {"MedicationRequest": MedicationRequest, "MedicationDispense": MedicationDispense,
@@ -141,11 +141,15 @@ def test_a_preauthorization_is_a_claim_response_per_authorization(widget, bff_ap
     assert len(resources(payload["data"]["bundle"], "ClaimResponse")) == 3
 
 
-def test_a_preauthorization_from_a_coverage_card_updates_the_ehrs_authorized_order(widget, call_hook):
+def test_a_preauthorization_from_a_coverage_card_updates_the_ehrs_authorized_order(widget, call_hook, bff_app):
     # The EHR asked about three draft orders: the lab is approved, the CT pended, sildenafil (excluded) denied.
     answered = call_hook(SIGN, hook_body("LAB-001", "IMG-020", "MED-287"))
     assert answered.status_code == 200, answered.text
     [assertion_id] = {item["coverage-assertion-id"] for item in coverage_of(answered.json()).values()}
+    with bff_app.app_context():  # kept for the app the EHR called as, and for no other
+        assert [order["id"] for order in coverage.kept_orders("ehr-a", assertion_id)] == [
+            "draft-0", "draft-1", "draft-2"]
+        assert coverage.kept_orders("his-a", assertion_id) == []
     w = widget(host_app="ehr-a", widget="preauth", locale="en",
                context={"fhir": FHIR_CONTEXT, "coverage_assertion_id": assertion_id})
     fill_in_ana_at_seguros_andinos(w, products=(("LAB-001", 1), ("IMG-020", 1), ("MED-287", 1)))
