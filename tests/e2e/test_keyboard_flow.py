@@ -1,0 +1,64 @@
+"""Focus and keys in the prescription widget: each step's first field has the focus, its heading is announced,
+Enter in a search with one result picks it, and Enter on a step's last field goes on, with no Tab at all."""
+
+import re
+
+import pytest
+from test_prescription import HEADINGS, WORDS, assert_accessible, expect_step, open_his, start, widget_frame
+
+pytestmark = pytest.mark.e2e
+
+DAYS = {"es": "Durante cuántos días", "en": "For how many days"}
+DOSE = {"es": "Dosis", "en": "Dose"}
+
+
+def focused_label(page):
+    """The label of the field that has the focus inside the widget ('' when it is not a labelled field)."""
+    return widget_frame(page).evaluate(
+        "() => { const e = document.activeElement; return (e && e.labels && e.labels[0]) ? "
+        "e.labels[0].textContent.trim() : ''; }")
+
+
+def announced(page):
+    return widget_frame(page).evaluate("() => document.getElementById('widget-announcer').textContent")
+
+
+def arrive(page, frame, locale, step, field):
+    """The step is shown with field focused and its heading in the live region; axe finds nothing serious."""
+    expect_step(frame, locale, step)
+    frame.get_by_label(field, exact=True).wait_for()
+    assert focused_label(page) == field
+    assert announced(page) == HEADINGS[locale][step]
+    assert_accessible(page, step)
+
+
+@pytest.mark.parametrize("locale", ["es", "en"])
+def test_a_prescription_by_keys_alone_needs_no_tab(page, his, locale):
+    words = WORDS[locale]
+    open_his(page, his)
+    frame = start(page, "v1", locale)
+    expect_step(frame, locale, "diagnoses")
+    frame.get_by_label(words["search_dx"]).focus()  # the first step leaves the host page's focus where it was
+    page.keyboard.type("R51")
+    page.keyboard.press("Enter")  # exactly one result: picked
+    frame.locator(".osigu-chosen", has_text="R51").wait_for()
+    assert focused_label(page) == words["search_dx"]  # ready for the next diagnosis
+    page.keyboard.press("Enter")  # an empty search: the step goes on
+
+    arrive(page, frame, locale, "medications", words["search_med"])
+    page.keyboard.type("Panadol")  # one registered product: paracetamol 500 mg, box of 20
+    page.keyboard.press("Enter")
+    arrive(page, frame, locale, "medications", DOSE[locale])
+    for _ in range(3):  # dose (1), unit (the form's), how often (every 8 hours): as suggested
+        page.keyboard.press("Tab")
+    page.keyboard.type("7")
+    page.keyboard.press("Enter")  # the quantity left empty: computed from the posology
+    frame.locator(".osigu-chosen", has_text=re.compile(r"\b40\b")).wait_for()  # 21 tablets: two boxes of 20
+    assert focused_label(page) == words["search_med"]
+    page.keyboard.press("Enter")
+
+    expect_step(frame, locale, "review")
+    assert announced(page) == HEADINGS[locale]["review"]
+    page.keyboard.press("Enter")  # the review's focus is on its one action: issue
+    expect_step(frame, locale, "done")
+    page.locator("#last-prescription", has_text=re.compile(r"RX-\d{4}-\d{6}")).wait_for()
