@@ -27,10 +27,10 @@ def recent(patient):
     found = db.session.scalars(
         db.select(PrescriptionDraft).join(WidgetSession, WidgetSession.flow_id == PrescriptionDraft.flow_id)
         .filter(WidgetSession.host_app_id == g.widget_session.host_app_id, PrescriptionDraft.outcome.is_not(None),
+                PrescriptionDraft.patient["patient_id"].as_string() == patient["patient_id"],
                 PrescriptionDraft.flow_id != g.widget_session.flow_id)
-        .order_by(PrescriptionDraft.updated_at.desc()).limit(200)).unique()
-    issued = [draft for draft in found if (draft.patient or {}).get("patient_id") == patient["patient_id"]
-              and draft.outcome.get("status") != "CANCELLED"]
+        .order_by(PrescriptionDraft.updated_at.desc()).limit(RECENT * 10)).unique()  # a flow has a few sessions
+    issued = [draft for draft in found if draft.outcome.get("status") != "CANCELLED"]
     return [{"prescription_id": draft.outcome["prescription_id"], "code": draft.outcome["prescription_code"],
              "issued": issued_on(draft.outcome["created_at"]),
              "diagnoses": draft.diagnoses, "lines": draft.lines} for draft in issued[:RECENT]]
