@@ -17,7 +17,7 @@ from widgets.forms import validate
 from widgets.search import RESULTS_SHOWN
 from widgets.session import host_app, upstream
 
-from . import bp, posology
+from . import bp, favourites, posology
 from .draft import flow
 
 MAX_DOSE = 1000
@@ -98,7 +98,7 @@ def render_medications(status=200, alert=None, line_product=None, **context):
     counts_units = posology.counts_units(posology.form_of(line_product)) if line_product else True
     return flow.render_step("medications", status, alert, line_product=line_product, units=units,
                             ordered=ordered_products(), counts_units=counts_units, every_hours=posology.EVERY_HOURS,
-                            describe=posology.describe,
+                            describe=posology.describe, favourites=favourites.mine(),
                             quantity_text=posology.quantity_text, unit_name=posology.unit_name,
                             interval_text=posology.interval_text, max_lines=MAX_LINES, **context)
 
@@ -110,8 +110,9 @@ def search_medications():
     (results, unregistered), alert = search.as_you_type(lambda: matches(query), flow.alert,
                                                         ready=len(query) >= search.MIN_QUERY, empty=([], []))
     chosen = {line["product_code"] for line in flow.draft().lines}
-    return render_template("prescription/_medication_results.html", results=results, unregistered=unregistered,
-                           query=query, chosen=chosen, alert=alert, full=len(chosen) >= MAX_LINES)
+    return render_template("prescription/_medication_results.html", results=favourites.first(results),
+                           unregistered=unregistered, query=query, chosen=chosen, alert=alert,
+                           full=len(chosen) >= MAX_LINES)
 
 
 @bp.get("/medications/line")
