@@ -156,6 +156,12 @@
     currentStep = name;
   });
 
+  // A key can come before htmx has wired a step it just swapped in: wire the button first (htmx skips it if done).
+  function press(button) {
+    window.htmx.process(button);
+    button.click();
+  }
+
   // Enter in a search picks its result when there is exactly one (once the results for what was typed are in).
   var pickSingle = null;
   body.addEventListener("keydown", function (event) {
@@ -167,7 +173,7 @@
       // An empty search is the step's last field once its choices are made: Enter goes on (Continue).
       var onward = Array.prototype.filter.call(step.querySelectorAll("[data-osigu-primary]"),
         function (button) { return !field.form || !field.form.contains(button); })[0];
-      if (onward && !onward.disabled) { event.preventDefault(); onward.click(); }
+      if (onward && !onward.disabled) { event.preventDefault(); press(onward); }
       return;
     }
     if (field.type === "search") {
@@ -180,7 +186,7 @@
     var fields = scope.querySelectorAll("input:not([type=hidden]), select");
     if (!primary || primary.disabled || fields[fields.length - 1] !== field) return;
     event.preventDefault();
-    primary.click();
+    press(primary);
   });
   body.addEventListener("htmx:afterSettle", function (event) { // settled: htmx has wired the new buttons
     if (!pickSingle || event.detail.target.id !== pickSingle) return;
