@@ -11,6 +11,7 @@
   }());
   var body = document.body;
   var failure = document.getElementById("widget-failure");
+  var announcer = document.getElementById("widget-announcer");
   var hostOrigin = body.dataset.hostOrigin;
   var channel = body.dataset.channel;
   var widget = body.dataset.widget;
@@ -144,12 +145,55 @@
       post("ready", {});
     }
     var name = step.dataset.osiguStep;
-    // Keyboard and screen-reader users land on the new step's heading, or back on the field they were using.
-    var focus = name !== currentStep && currentStep !== null ? step.querySelector("[data-osigu-heading]")
-      : step.querySelector("[aria-invalid=true]") || step.querySelector("[data-osigu-focus]");
+    var heading = step.querySelector("[data-osigu-heading]");
+    // A new step is announced (its heading, in the live region) while focus goes where typing starts: the field
+    // to fix, else the step's first field, else the heading. The first step leaves the host page's focus alone.
+    if (name !== currentStep && heading) announcer.textContent = heading.textContent;
+    var focus = step.querySelector("[aria-invalid=true]") || step.querySelector("[data-osigu-focus]") ||
+      (name !== currentStep ? heading : null);
     if (focus && currentStep !== null) focus.focus();
     if (name !== currentStep) post("step", { step: name });
     currentStep = name;
+  });
+
+  // A key can come before htmx has wired a step it just swapped in: wire the button first (htmx skips it if done).
+  function press(button) {
+    window.htmx.process(button);
+    button.click();
+  }
+
+  // Enter in a search picks its result when there is exactly one (once the results for what was typed are in).
+  var pickSingle = null;
+  body.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
+    var step = field.closest && field.closest("[data-osigu-step]");
+    if (!step || !/^(SELECT|INPUT)$/.test(field.tagName)) return;
+    if (field.type === "search" && field.value.trim() === "") {
+      // An empty search is the step's last field once its choices are made: Enter goes on (Continue).
+      var onward = Array.prototype.filter.call(step.querySelectorAll("[data-osigu-primary]"),
+        function (button) { return !field.form || !field.form.contains(button); })[0];
+      if (onward && !onward.disabled) { event.preventDefault(); press(onward); }
+      return;
+    }
+    if (field.type === "search") {
+      pickSingle = (field.form.getAttribute("hx-target") || "").slice(1); // the form submits: the search runs
+      return;
+    }
+    // Enter on a step's last field (one the browser would not submit from: a list, a box) does its forward action.
+    var scope = field.form || step;
+    var primary = scope.querySelector("[data-osigu-primary]");
+    var fields = scope.querySelectorAll("input:not([type=hidden]), select");
+    if (!primary || primary.disabled || fields[fields.length - 1] !== field) return;
+    event.preventDefault();
+    press(primary);
+  });
+  body.addEventListener("htmx:afterSettle", function (event) { // settled: htmx has wired the new buttons
+    if (!pickSingle || event.detail.target.id !== pickSingle) return;
+    pickSingle = null;
+    var items = event.detail.target.querySelectorAll(".osigu-results > li");
+    var buttons = items.length === 1 ? items[0].querySelectorAll("button:not([disabled])") : [];
+    if (buttons.length === 1) buttons[0].click();
   });
 
   // Outcomes the server announces in HX-Trigger: only their plain data crosses to the host.

@@ -162,12 +162,12 @@ def test_a_keyboard_alone_is_enough(page, his):
     def tab_to(name):
         """Press Tab until the focused element inside the widget is the one named; then it is ready for a key."""
         for _ in range(40):
-            page.keyboard.press("Tab")
             focused = widget_frame(page).evaluate(
                 "() => { const e = document.activeElement; return e ? (e.getAttribute('aria-label') || "
                 "(e.labels && e.labels[0] && e.labels[0].textContent) || e.textContent || '').trim() : ''; }")
-            if focused == name:
+            if focused == name:  # a step may already focus it on arrival
                 return
+            page.keyboard.press("Tab")
         raise AssertionError(f"Tab never reached {name!r}")
 
     tab_to(words["search_dx"])
@@ -242,7 +242,7 @@ def test_a_spanish_doctor_types_a_decimal_comma(page, his):
     frame.get_by_label(WORDS["es"]["days"]).fill("10")  # the quantity left empty: computed from the posology
     frame.get_by_role("button", name=WORDS["es"]["add_line"]).click()
     frame.get_by_text("0,5 comprimidos cada 8 horas durante 10 días").wait_for()
-    frame.get_by_text("Cantidad: 15 unidades").wait_for()
+    frame.get_by_text("Cantidad: 20 unidades").wait_for()  # 15 tablets needed: a whole box of 20
 
 
 def test_a_portuguese_doctor_issues_a_prescription_in_portugal(page, his):

@@ -12,7 +12,7 @@ def init_prescription(app):
     """Register the widget's steps and tell the shell where it starts."""
     from widgets import install
 
-    from . import diagnoses, issue, medications, patient  # noqa: F401  (they add their routes to bp)
+    from . import diagnoses, favourite_lines, issue, medications, order, patient, repeat  # noqa: F401  (they add their routes to bp)
     from .draft import PrescriptionDraft
 
     install(app, bp, PrescriptionDraft)

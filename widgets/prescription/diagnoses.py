@@ -6,14 +6,16 @@ from flask_babel import gettext as _
 from bff.contexts import MAX_DIAGNOSES
 from widgets import search
 
-from . import bp
+from . import bp, repeat
 from .draft import flow
 
 
 @flow.renders("diagnoses")
 def render_diagnoses(status=200, alert=None, error=None):
     """Render the diagnoses step."""
-    return flow.render_step("diagnoses", status, alert, max_diagnoses=MAX_DIAGNOSES, error=error)
+    offered = repeat.recent(flow.draft().patient)
+    return flow.render_step("diagnoses", status, alert, max_diagnoses=MAX_DIAGNOSES, recent=offered,
+                            error=error or repeat.refused_from_host(flow.draft(), offered))
 
 
 @bp.get("/diagnoses/search")

@@ -1,5 +1,6 @@
 """The doctor's draft and the order of the steps: reloading the iframe resumes where the doctor was."""
 
+from flask_babel import get_timezone
 from sqlalchemy import JSON, Boolean
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -8,7 +9,7 @@ from widgets.drafts import DraftMixin
 from widgets.flow import Flow
 from widgets.session import host_app
 
-from . import bp
+from . import bp, consents
 from .messages import known_errors
 
 
@@ -44,12 +45,18 @@ def first_unfinished(current):
         return "diagnoses"
     if not current.lines:
         return "medications"
-    if version() == "v1.1" and not current.consent:
+    if version() == "v1.1" and not (current.consent or consents.on_file(current.patient)):
         return "consent"
     return "review"
+
+
+def consent_on_file():
+    """When the v1.1 consent on file for this draft's patient was given (None elsewhere, or when it is due)."""
+    given = consents.on_file(flow.draft().patient) if version() == "v1.1" else None
+    return given.astimezone(get_timezone()).date() if given else None
 
 
 flow = Flow(bp, PrescriptionDraft, steps, first_unfinished, messages=known_errors,
             subject=lambda context: context.get("patient"),
             worth_resuming=lambda found: found.diagnoses or found.lines,
-            template_context=lambda: {"version": version()})
+            template_context=lambda: {"version": version(), "consent_on_file": consent_on_file()})

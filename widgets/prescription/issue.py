@@ -16,7 +16,7 @@ from widgets.flow import idempotency_key
 from widgets.outcome import exited, succeed, succeeded
 from widgets.session import host_app, upstream
 
-from . import bp, posology, signing
+from . import bp, consents, posology, signing
 from .draft import first_unfinished, flow, version
 from .patient import EMAIL, MAX_EMAIL
 
@@ -57,6 +57,8 @@ def give_consent():
     if not current.consent:
         db.session.commit()
         return render_consent(422, missing=True)  # said beside the checkbox; nothing the host needs to hear
+    if current.patient:
+        consents.record(current.patient)  # not asked again for this patient here until it is due
     return flow.show("review")
 
 

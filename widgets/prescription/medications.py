@@ -17,7 +17,7 @@ from widgets.forms import validate
 from widgets.search import RESULTS_SHOWN
 from widgets.session import host_app, upstream
 
-from . import bp, posology
+from . import bp, favourites, posology
 from .draft import flow
 
 MAX_DOSE = 1000
@@ -97,7 +97,8 @@ def render_medications(status=200, alert=None, line_product=None, **context):
     units = posology.units_for_form(posology.form_of(line_product)) if line_product else posology.UNITS
     counts_units = posology.counts_units(posology.form_of(line_product)) if line_product else True
     return flow.render_step("medications", status, alert, line_product=line_product, units=units,
-                            counts_units=counts_units, every_hours=posology.EVERY_HOURS, describe=posology.describe,
+                            ordered=ordered_products(), counts_units=counts_units, every_hours=posology.EVERY_HOURS,
+                            describe=posology.describe, favourites=favourites.mine(),
                             quantity_text=posology.quantity_text, unit_name=posology.unit_name,
                             interval_text=posology.interval_text, max_lines=MAX_LINES, **context)
 
@@ -109,8 +110,9 @@ def search_medications():
     (results, unregistered), alert = search.as_you_type(lambda: matches(query), flow.alert,
                                                         ready=len(query) >= search.MIN_QUERY, empty=([], []))
     chosen = {line["product_code"] for line in flow.draft().lines}
-    return render_template("prescription/_medication_results.html", results=results, unregistered=unregistered,
-                           query=query, chosen=chosen, alert=alert, full=len(chosen) >= MAX_LINES)
+    return render_template("prescription/_medication_results.html", results=favourites.first(results),
+                           unregistered=unregistered, query=query, chosen=chosen, alert=alert,
+                           full=len(chosen) >= MAX_LINES)
 
 
 @bp.get("/medications/line")
@@ -123,7 +125,7 @@ def line_form():
     if chosen is None:
         return flow.show("medications")
     values = {"dose": format_decimal(1), "unit": posology.unit_for_form(posology.form_of(chosen)),
-              "every_hours": 8}
+              "every_hours": 8} | ordered_values(chosen["product_code"])
     return render_medications(line_product=chosen, values=values, errors={})
 
 
@@ -153,16 +155,39 @@ def add_line():
         errors["quantity"] = field_messages()["quantity"]
     if errors:
         return render_medications(422, line_product=chosen, values=values, errors=errors)
-    quantity = needed[0] if line.quantity is None else line.quantity
+    quantity = needed[1] if line.quantity is None else line.quantity  # whole packs, when counted by the unit
     if needed and not needed[0] <= quantity <= needed[1] and values.get("quantity_confirmed") != str(quantity):
         # A warning, not a refusal: the doctor may mean it (a loading dose, a spare pack); one more click adds it.
         return render_medications(line_product=chosen, values=values | {"quantity_confirmed": str(quantity)},
                                   errors={}, quantity_warning=quantity_warning(chosen, needed[0], quantity))
-    entry = line.model_dump() | {"name": label(chosen), "dose": _plain_number(line.dose), "quantity": quantity,
+    entry = line.model_dump() | {"name": label(chosen), "dose": plain_number(line.dose), "quantity": quantity,
                                  "counts": "units" if posology.counts_units(posology.form_of(chosen)) else "packs"}
     # Osigu takes each product once: a second line for it replaces the first.
     current.lines = [item for item in current.lines if item["product_code"] != line.product_code] + [entry]
     return flow.show("medications")
+
+
+def ordered():
+    """The medications the host app ordered (context `medications`) that are not on the prescription yet."""
+    on_it = {line["product_code"] for line in flow.draft().lines}
+    return [item for item in g.widget_session.context.get("medications", []) if item["product_code"] not in on_it]
+
+
+def ordered_products():
+    """The registered products of the host's order still to add (its posology to complete); none if Osigu fails."""
+    try:
+        return [found for found in (product(item["product_code"]) for item in ordered()) if found]
+    except UpstreamError:
+        return []
+
+
+def ordered_values(code):
+    """The line form's values for a medication the host ordered: its posology and quantity, as the doctor reads them."""
+    found = next((item for item in ordered() if item["product_code"] == code), {})
+    given = found.get("posology") or {}
+    values = {"dose": format_decimal(given["dose"])} if given else {}
+    values |= {key: given[key] for key in ("unit", "every_hours", "duration_days") if key in given}
+    return values | ({"quantity": found["quantity"]} if found.get("quantity") else {})
 
 
 def quantity_warning(chosen, needed, quantity):
@@ -199,6 +224,6 @@ def _product_or_none(code):
         return None
 
 
-def _plain_number(value):
+def plain_number(value):
     """Keep 1.0 as 1, so the posology reads "1 tablet", not "1.0 tablet"."""
     return int(value) if value == int(value) else float(value)

@@ -14,7 +14,7 @@ from widgets.forms import validate
 from widgets.search import as_you_type
 from widgets.session import upstream
 
-from . import bp
+from . import birth_date, bp
 from .draft import flow, version
 
 # The market follows the prescription version the host app is set to: v1 is the Latin-American market
@@ -66,10 +66,15 @@ class NewPatient(BaseModel):
             raise ValueError("not a document of this market")
         return value
 
+    @field_validator("date_of_birth", mode="before")
+    @classmethod
+    def _in_the_sessions_order(cls, value):
+        return birth_date.parse(value) if isinstance(value, str) else value
+
     @field_validator("date_of_birth")
     @classmethod
     def _plausible(cls, value):
-        if value > date.today() or value.year < date.today().year - 130:
+        if not birth_date.plausible(value):
             raise ValueError("implausible date of birth")
         return value
 
@@ -175,7 +180,8 @@ def create_patient():
     values = request.form.to_dict()
     form, errors = validate(NewPatient, values, FIELD_ERRORS)
     if errors:
-        return render_patient(422, creating=True, values=values, errors=errors)
+        return render_patient(422, creating=True, values=values, errors=errors,
+                              date_echo=birth_date.echo(values.get("date_of_birth")))
     try:
         body = form.model_dump(mode="json", exclude_none=True)
         patient = upstream().request("POST", "/ehr/v1/patients", json=body,

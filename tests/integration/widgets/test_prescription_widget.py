@@ -195,7 +195,7 @@ def test_a_spanish_dose_takes_a_decimal_comma_and_reads_back_with_it(widget):
     assert "por ejemplo 0,5" in refused.text and "como máximo 1.000" in refused.text
     assert "de 1 a 365" in refused.text  # the days: a thousand is over the limit, said with it
     added = line(w, dose="0,5", quantity="", every_hours="12", duration_days="10")  # empty: computed
-    assert step_of(added) == "medications" and "Cantidad: 10 unidades" in added.text
+    assert step_of(added) == "medications" and "Cantidad: 20 unidades" in added.text  # 10 needed: a box of 20
     assert "0,5 comprimidos cada 12 horas durante 10 días" in w.get("/review").text
 
 
