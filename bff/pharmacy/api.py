@@ -179,7 +179,7 @@ def _int_arg(name, default):
     return int(raw)
 
 
-def _text_arg(name):
+def text_arg(name):
     """A free-text filter: short, and without control characters (PostgreSQL refuses NUL)."""
     value = request.args.get(name)
     if value is not None and (len(value) > MAX_QUERY_TEXT or not re.fullmatch(PLAIN, value)):
@@ -187,7 +187,7 @@ def _text_arg(name):
     return value
 
 
-def _choice(name, choices, default=None):
+def choice_arg(name, choices, default=None):
     value = request.args.get(name, default)
     if value is not None and value not in choices:  # a case the caller did not mean: URGENT for urgent
         value = next((choice for choice in choices if choice.lower() == value.lower()), value)
@@ -196,7 +196,7 @@ def _choice(name, choices, default=None):
     return value
 
 
-def _moment(name, end=False):
+def moment_arg(name, end=False):
     """A date (the whole day) or an ISO 8601 date-time in the query; None when absent."""
     raw = request.args.get(name)
     if raw is None:
@@ -222,9 +222,9 @@ def pending():
     page, limit = paging()
     now = utcnow()
     entries, total, summary = queue.pending_page(
-        actor.tenant, page, limit, priority=_choice("priority", PRIORITIES),
-        department_id=_text_arg("departmentId"), sort_by=_choice("sortBy", SORT_FIELDS, "createdAt"),
-        sort_order=_choice("sortOrder", ("asc", "desc"), "asc"))
+        actor.tenant, page, limit, priority=choice_arg("priority", PRIORITIES),
+        department_id=text_arg("departmentId"), sort_by=choice_arg("sortBy", SORT_FIELDS, "createdAt"),
+        sort_order=choice_arg("sortOrder", ("asc", "desc"), "asc"))
     return {"data": [row_json(entry, now) for entry in entries], "pagination": pagination(page, limit, total),
             "summary": summary}
 
@@ -269,9 +269,9 @@ def history():
     actor = require("READ")
     page, limit = paging()
     entries, total = queue.history_page(
-        actor.tenant, page, limit, pharmacist_id=_text_arg("pharmacistId"),
-        patient_id=_text_arg("patientId"), start=_moment("startDate"), end=_moment("endDate", end=True),
-        status=_choice("status", STATUSES))
+        actor.tenant, page, limit, pharmacist_id=text_arg("pharmacistId"),
+        patient_id=text_arg("patientId"), start=moment_arg("startDate"), end=moment_arg("endDate", end=True),
+        status=choice_arg("status", STATUSES))
     now = utcnow()
     return {"data": [row_json(entry, now) for entry in entries], "pagination": pagination(page, limit, total)}
 
@@ -342,7 +342,7 @@ def stock():
     """The tenant's lots, by product then expiry."""
     actor = require("READ")
     page, limit = paging()
-    product_code = _text_arg("productCode")
+    product_code = text_arg("productCode")
     lots, total = inventory.page(actor.tenant, page, limit, product_code and product_code.upper())
     today = date.today()
     return {"data": [inventory.lot_json(lot, today) for lot in lots], "pagination": pagination(page, limit, total)}

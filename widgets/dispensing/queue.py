@@ -112,7 +112,7 @@ def filters():
 def department_filter():
     """The department chosen in the filters, if it is one a department id can be (else none)."""
     try:
-        return pharmacy_api._text_arg("departmentId")
+        return pharmacy_api.text_arg("departmentId")
     except queue.QueueError:
         return None
 
@@ -160,14 +160,14 @@ def history_rows(actor):
     """One page of the tenant's dispensing records for the history's filters (named as the API names them)."""
     args = request.args
     page = args.get("page", "")
-    chosen = {name: (pharmacy_api._text_arg(name) or "").strip() for name in ("status", "patientId", "pharmacistId",
+    chosen = {name: (pharmacy_api.text_arg(name) or "").strip() for name in ("status", "patientId", "pharmacistId",
                                                                               "startDate", "endDate")}
     chosen["page"] = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
     entries, total = queue.history_page(
         actor.tenant, chosen["page"], PAGE, pharmacist_id=chosen["pharmacistId"], patient_id=chosen["patientId"],
-        start=chosen["startDate"] and pharmacy_api._moment("startDate"),
-        end=chosen["endDate"] and pharmacy_api._moment("endDate", end=True),
-        status=chosen["status"] and pharmacy_api._choice("status", STATUSES))
+        start=chosen["startDate"] and pharmacy_api.moment_arg("startDate"),
+        end=chosen["endDate"] and pharmacy_api.moment_arg("endDate", end=True),
+        status=chosen["status"] and pharmacy_api.choice_arg("status", STATUSES))
     now = utcnow()
     return {"filters": chosen, "rows": [records.row_json(entry, now) for entry in entries], "total": total,
             "pages": max(1, (total + PAGE - 1) // PAGE), "labels": labels(), "me": me()}
