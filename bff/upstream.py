@@ -32,9 +32,10 @@ RETRY_STATUSES = (429, 502, 503, 504)
 # (connect, read) seconds. Osigu answers in well under a second; a slow upstream must not hold workers.
 DEFAULT_TIMEOUT = (3.05, 15)
 # Osigu's answer to a request whose Idempotency-Key is still being processed (a concurrent double click):
-# waiting and sending it again gets the first request's response.
+# waiting and sending it again gets the first request's response. The first request may take as long as
+# its read timeout, so the waits (doubling, then steady) go on that long before the caller hears 409.
 IN_PROGRESS = (409, "000-409")
-IN_PROGRESS_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
+IN_PROGRESS_FIRST_WAIT, IN_PROGRESS_LONGEST_WAIT = 0.1, 1.6
 # Used when a token response has no expires_in: Authlib would otherwise never refresh it.
 FALLBACK_TOKEN_LIFETIME = 300
 TOKEN_REFRESH_FRACTION = 5 / 6
@@ -43,6 +44,16 @@ RETRY_BUDGET = 2.0
 MAX_RETRIES = 3
 BACKOFF_SECONDS = 0.2
 JSON_TYPES = ("application/json", "application/problem+json")
+
+
+def _in_progress_waits(timeout):
+    """Waits for a request with the same Idempotency-Key to finish: together longer than its read timeout."""
+    patience = timeout[1] if isinstance(timeout, tuple) else timeout
+    wait, waited = IN_PROGRESS_FIRST_WAIT, 0.0
+    while waited <= patience:
+        yield wait
+        waited += wait
+        wait = min(wait * 2, IN_PROGRESS_LONGEST_WAIT)
 
 
 def path(template, *segments):
@@ -234,7 +245,7 @@ class UpstreamClient:
 
     def _send_retrying(self, send, budget):
         """Send, retrying what is safe to retry while the waits fit in budget seconds."""
-        method, in_progress_waits, retries, waited = send[0], iter(IN_PROGRESS_WAITS), 0, 0.0
+        method, in_progress_waits, retries, waited = send[0], _in_progress_waits(send[-1]), 0, 0.0
         while True:
             try:
                 return self._send(*send)

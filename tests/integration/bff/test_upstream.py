@@ -1,6 +1,7 @@
 """The upstream client against the live simulator: tokens, 401s, retries, idempotency."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -107,6 +108,37 @@ def test_state_changing_calls_carry_an_idempotency_key(client):
     assert double_click.json() == first and double_click.headers["Idempotent-Replayed"] == "true"
     other = client.request("POST", "/ehr/v1/prescriptions", json=body).json()
     assert other["prescription_id"] != first["prescription_id"]  # a fresh key when none is given
+
+
+def slow_first_request(serve_wsgi, busy_seconds):
+    """An Osigu whose first POST with a key is still running for busy_seconds: meanwhile it answers 000-409."""
+    upstream, started = Flask("osigu-busy"), []
+
+    @upstream.post("/v1/oauth/token")
+    def token():
+        return {"access_token": "busy", "token_type": "Bearer", "expires_in": 3600}
+
+    @upstream.post("/ehr/v1/prescriptions")
+    def prescriptions():
+        started.append(started[0] if started else time.monotonic())
+        if time.monotonic() - started[0] < busy_seconds:
+            return {"error_code": "000-409", "message": "A request with this key is still being processed; retry."}, 409
+        return {"prescription_id": "rx_1"}, 201
+
+    return serve_wsgi(upstream)
+
+
+def test_a_double_click_waits_for_the_first_request_as_long_as_it_may_run(serve_wsgi):
+    client = UpstreamClient(slow_first_request(serve_wsgi, 4), "demo-hospital", "secret", timeout=(3.05, 5))
+    assert client.request("POST", "/ehr/v1/prescriptions", json={}, idempotency_key="rx-click").json() == {
+        "prescription_id": "rx_1"}
+
+
+def test_a_double_click_hears_still_in_progress_once_the_first_request_must_have_timed_out(serve_wsgi):
+    client = UpstreamClient(slow_first_request(serve_wsgi, 60), "demo-hospital", "secret", timeout=(3.05, 1))
+    with pytest.raises(UpstreamError) as failure:
+        client.request("POST", "/ehr/v1/prescriptions", json={}, idempotency_key="rx-click")
+    assert (failure.value.status, failure.value.error_code) == (409, "000-409")
 
 
 def test_completes_are_idempotent(simulator_url, client):
