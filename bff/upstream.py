@@ -251,6 +251,8 @@ class UpstreamClient:
                 return self._send(*send)
             except UpstreamError as error:
                 if (error.status, error.error_code) == IN_PROGRESS:
+                    if one_shot(send[4]):
+                        raise cannot_resend() from error
                     wait = next(in_progress_waits, None)  # the first request with this key is still running
                 elif method in IDEMPOTENT_METHODS and error.retryable and retries < MAX_RETRIES \
                         and not error.error_code.startswith("BFF-"):  # Osigu's answer, not our timeout
@@ -282,6 +284,8 @@ class UpstreamClient:
             if response.status_code == 401 and attempt == 1:
                 response.close()
                 self._forget_token(token)
+                if one_shot(data):
+                    raise cannot_resend()
                 continue
             break
         if not response.ok:
@@ -293,6 +297,17 @@ class UpstreamClient:
     def get_json(self, path, **params):
         """GET a JSON resource."""
         return self.request("GET", path, params=params or None).parsed
+
+
+def one_shot(data):
+    """Whether a request body is read as it is sent (a stream): sending it again would send what is left, nothing."""
+    return data is not None and not isinstance(data, bytes | str | dict | list | tuple)
+
+
+def cannot_resend():
+    """The error for a streamed body Osigu needs sent again: the caller's user sends it again, whole."""
+    return UpstreamError(503, "BFF-RESEND", "Osigu needs the upload sent again; it was passed on as it arrived.",
+                         retryable=True)
 
 
 def parsed_body(response):

@@ -141,6 +141,31 @@ def test_a_double_click_hears_still_in_progress_once_the_first_request_must_have
     assert (failure.value.status, failure.value.error_code) == (409, "000-409")
 
 
+def test_a_streamed_upload_is_never_sent_again_half_read(serve_wsgi):
+    upstream, received = Flask("osigu-revoking"), []
+
+    @upstream.post("/v1/oauth/token")
+    def token():
+        return {"access_token": f"token-{len(received)}", "token_type": "Bearer", "expires_in": 3600}
+
+    @upstream.post("/arc/v1/preauthorizations/pa_1/documents")
+    def documents():
+        received.append(request.get_data())
+        if len(received) == 1:
+            return {"error_code": "000-401", "message": "Token revoked."}, 401
+        return {"document_id": "doc_1"}, 201
+
+    client = UpstreamClient(serve_wsgi(upstream), "demo-hospital", "secret")
+    path = "/arc/v1/preauthorizations/pa_1/documents"
+    with pytest.raises(UpstreamError) as failure:
+        client.request("POST", path, data=iter([b"%PDF-", b"rest"]), idempotency_key="doc-1")
+    assert (failure.value.error_code, failure.value.retryable) == ("BFF-RESEND", True)
+    assert received == [b"%PDF-rest"]  # not resent with what was left of the stream: nothing
+    assert client.request("POST", path, data=iter([b"%PDF-", b"rest"]), idempotency_key="doc-1").json() == {
+        "document_id": "doc_1"}  # the user's retry, on a fresh token
+    assert received == [b"%PDF-rest", b"%PDF-rest"]
+
+
 def test_completes_are_idempotent(simulator_url, client):
     code = client.request("POST", "/ehr/v1/prescriptions", json={
         "patient_id": "pat_01HXE0000000000000000ANA01", "diagnoses": [{"diagnosis_code": "R51"}],
