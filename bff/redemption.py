@@ -23,7 +23,9 @@ Choices, and why:
   A refusal saying the dispensation moved on (completed, voided, timed out) is followed by a GET, and
   the row records what Osigu says: a second complete is never an error, only the first completion.
 - The dispensation is bound (`bff.ownership`) to the widget session that started it, or to its host app
-  when no session did, so the proxy and Osigu's webhooks follow it to its host app.
+  when no session did, so the proxy and Osigu's webhooks follow it to its host app. A `read` (a
+  dispensation opened only to read a code, and voided at once) is bound to nobody: the host app never
+  asked for it, so it hears nothing of it.
 - Osigu's `dispensing.completed`/`dispensing.cancelled` webhooks move an open row with no call in flight to
   DISPENSED or VOIDED (the idle timeout too), and `claim.created` fills its claim: a row in flight is left
   to Osigu's answer, which the next call or `refresh` records.
@@ -55,7 +57,7 @@ DISPENSATIONS = "/dispensing/v1/dispensations"
 NEW, STARTED, PRODUCTS_SET = "NEW", "STARTED", "PRODUCTS_SET"
 PENDING_VERIFICATION, DISPENSED, VOIDED, FAILED = "PENDING_VERIFICATION", "DISPENSED", "VOIDED", "FAILED"
 OPEN_STATUSES = (NEW, STARTED, PRODUCTS_SET, PENDING_VERIFICATION)
-OWNER_KINDS = ("widget", "pharmacy")
+OWNER_KINDS = ("widget", "pharmacy", "read")
 CODE_PATTERN = re.compile(r"^(RX|AUT)-[A-Z0-9-]{1,26}$")
 BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # its size is Osigu's to limit (BIOMETRIC_TOO_LARGE)
 
@@ -586,7 +588,7 @@ def _bind(redemption):
 
     The widget session that started it when there is one, else its host app (the pharmacy API's door).
     """
-    if not redemption.dispensation_id:
+    if not redemption.dispensation_id or redemption.owner_kind == "read":
         return
     session = redemption.session_id and db.session.get(WidgetSession, redemption.session_id)
     if session:

@@ -239,7 +239,7 @@ def add_code():
     if existing is not None:
         return record_json(existing), 200
     entry_id = queue.new_id()
-    read = completion.read_code(actor.host_app_id, ("pharmacy", entry_id), code)
+    read = completion.read_code(actor.host_app_id, ("read", entry_id), code)
     person = read.get("patient") or read.get("beneficiary") or {}
     department = {"id": new.departmentId, "name": new.departmentName or new.departmentId} if new.departmentId \
         else None

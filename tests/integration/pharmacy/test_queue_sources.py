@@ -2,6 +2,10 @@
 
 from widget_client import Widgets, fill_in_ana_with_paracetamol, step_of, trigger_of
 
+from bff import outbox
+from bff.db import OutboxMessage, db
+from bff.redemption import Redemption
+
 WARD = {"priority": "URGENT", "department": {"id": "icu", "name": "Intensive care"}}
 
 
@@ -46,3 +50,20 @@ def test_osigus_cancellation_by_prescription_id_cancels_the_pending_entry(bff_ur
     assert [row["prescriptionId"] for row in cancelled] == [outcome["prescription_code"]]
     history = pharmacist.get(f"/api/dispensing/{cancelled[0]['id']}").json()["history"]
     assert [event["action"] for event in history] == ["queued", "cancelled"]
+
+
+def test_reading_a_code_issued_elsewhere_tells_the_host_app_nothing(bff_app, pharmacist, prescribe, send_webhook,
+                                                                  callback_receiver):
+    code = prescribe()
+    assert pharmacist.post("/api/dispensing/pending", json={"code": code}).status_code == 201
+    with bff_app.app_context():
+        read = db.session.scalar(db.select(Redemption).filter_by(code=code))
+        assert (read.owner_kind, read.status) == ("read", "VOIDED")
+        dispensation_id = read.dispensation_id
+    # Osigu reports the void of the BFF's read, as it reports every void.
+    send_webhook("msg_read_voided", "dispensing.cancelled", {"dispensation_id": dispensation_id, "status": "VOIDED"})
+    with bff_app.app_context():
+        owed = db.session.scalars(db.select(OutboxMessage.event_type)).all()
+        assert "osigu.dispensing.cancelled" not in owed
+        outbox.deliver_due(0.05)
+    assert callback_receiver.received.empty()
