@@ -19,6 +19,7 @@ NOT_ON_CODE = {"es": "Este envase no es uno de los productos de este código",
                "en": "This pack is not one of the products on this code"}
 PACK_IN_CODE = {"es": "Eso es el código de barras de un envase, no un código",
                 "en": "That is a pack's barcode, not a code"}
+WRONG_OTP = {"es": "Ese código no es correcto", "en": "That code is not right"}
 UNKNOWN = {"es": "Ninguna receta ni autorización tiene este código",
            "en": "No prescription or authorization has this code"}
 
@@ -128,7 +129,15 @@ def test_an_authorization_from_the_host_goes_from_the_scan_field_to_the_otp_fiel
     arrive(page, locale, "products", "#dispensing-scan")
     page.keyboard.press("Enter")  # nothing to scan: Dispense
     arrive(page, locale, "verify", "#osigu-otp")  # Seguros Andinos asks for the beneficiary's OTP
-    page.keyboard.type(read_otp(api))
+    otp = read_otp(api)
+    page.keyboard.type("000000" if otp != "000000" else "111111")  # misheard
+    page.keyboard.press("Enter")
+    frame = page.frame_locator("#osigu iframe")
+    frame.get_by_role("alert").filter(has_text=WRONG_OTP[locale]).wait_for()
+    expect(frame.locator("#osigu-otp")).to_be_focused()  # the component answered in place: its field again
+    assert focused(page, "#osigu-otp")
+    assert_accessible(page, "verify, a wrong code")
+    page.keyboard.type(otp)
     page.keyboard.press("Enter")
     arrive(page, locale, "done", "[data-osigu-print]")
     [success] = outcome(page)
