@@ -1,7 +1,8 @@
 """CDS Hooks coverage service (order-select, order-sign) and its REST twin, POST /v1/coverage-check.
 
 An EHR calls with a JWT signed by a key in its JWKS; its `iss` names the host app whose
-`cds.issuers` lists it, and `aud` must be this service's URL. The sponsor is the payor of the
+`cds.issuers` lists it, and `aud` must be this service's URL; the token is short-lived and used once
+(bff/cds_replay.py). The sponsor is the payor of the
 `coverage` prefetch (a Coverage, or a Bundle of them, whose payor carries an identifier in
 `https://osigu.com/fhir/sponsor`); without one there is nothing to say, and the answer has no cards.
 Each draft order with a product coding (`https://osigu.com/fhir/product-code`) gets Da Vinci CRD's
@@ -22,7 +23,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
-from . import contexts, coverage, delivery, host_apps
+from . import cds_replay, contexts, coverage, delivery, host_apps
 from .bodies import request_json
 from .errors import ApiError
 from .fhir_outcomes import CRD_COVERAGE, ICD10, PRODUCT_CODE, SPONSOR
@@ -133,11 +134,19 @@ def _verified_host_app():
     host_app, jwks_url = match
     claims = jwt.JWTClaimsRegistry(iss={"essential": True, "value": issuer},
                                    aud={"essential": True, "value": request.base_url},
-                                   exp={"essential": True}, jti={"essential": True})
+                                   exp={"essential": True}, jti={"essential": True},
+                                   leeway=cds_replay.CLOCK_SKEW_SECONDS)
     try:
-        claims.validate(jwt.decode(token, _key_set(jwks_url), algorithms=ALGORITHMS).claims)
+        verified = jwt.decode(token, _key_set(jwks_url), algorithms=ALGORITHMS).claims
+        claims.validate(verified)
     except (JoseError, ValueError, delivery.DeliveryError) as error:
         raise ApiError(401, "CDS-401", f"The EHR's JWT was refused ({type(error).__name__}).") from None
+    problem = cds_replay.lifetime_problem(verified, time.time())
+    if problem:
+        raise ApiError(401, "CDS-401", f"The EHR's JWT was refused: {problem}.")
+    if not cds_replay.spend(issuer, verified):  # checked last: only a valid token is spent
+        raise ApiError(401, "CDS-401", "The EHR's JWT was refused: its jti was used before (a replay); "
+                                       "sign a new token, with a new jti, for each call.")
     return host_app
 
 
