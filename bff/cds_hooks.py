@@ -117,16 +117,21 @@ def _checked_product(item):
 
 # The EHR's JWT.
 
-def _verified_host_app():
-    """The host app whose EHR signed the Bearer JWT, or 401 (unknown issuer, bad signature, wrong audience)."""
+def claimed_issuer():
+    """The Bearer JWT and the `iss` it claims, not verified yet; 401 without a JWT naming one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "CDS-401", "Send the EHR's JWT: 'Authorization: Bearer <jwt>'.")
     try:
-        unverified = json.loads(extract_compact(token.encode()).payload)
-        issuer = unverified["iss"]
+        issuer = json.loads(extract_compact(token.encode()).payload)["iss"]
+        return token, issuer if isinstance(issuer, str) else str(issuer)
     except (JoseError, ValueError, KeyError, TypeError):
         raise ApiError(401, "CDS-401", "The Authorization header is not a JWT.") from None
+
+
+def _verified_host_app():
+    """The host app whose EHR signed the Bearer JWT, or 401 (unknown issuer, bad signature, wrong audience)."""
+    token, issuer = claimed_issuer()
     match = next(((app, dict(app.cds_issuers)[issuer]) for app in host_apps.all_host_apps()
                   if issuer in dict(app.cds_issuers)), None)
     if match is None:
