@@ -1,7 +1,6 @@
 """FHIR R4 in every callback and host event that carries an outcome, for a host app with outcome_format "fhir":
 a pended authorization decided later, the hospital-pharmacy completion, a cancelled prescription."""
 
-import queue
 from datetime import date
 
 import requests
@@ -20,12 +19,7 @@ def callbacks(bff_app, callback_receiver, event_type):
     """Deliver what the outbox owes and return the data of the callbacks of event_type the host app received."""
     with bff_app.app_context():
         outbox.deliver_due(0.05)
-    received = []
-    while True:
-        try:
-            received.append(callback_receiver.received.get_nowait()[1])
-        except queue.Empty:
-            return [payload["data"] for payload in received if payload["type"] == event_type]
+    return callback_receiver.take(event_type)
 
 
 def pended_preauth(widget):
