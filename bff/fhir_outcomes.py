@@ -66,8 +66,8 @@ def decided(decision, authorization, context=None, orders=()):
     context = context or {}
     outcome = {"preauthorization_id": decision["preauthorization_id"], "status": decision["status"],
                "authorizations": [item]}
-    outcome |= {"coverage_assertion_id": context["coverage_assertion_id"]} if context.get("coverage_assertion_id") \
-        else {}
+    if context.get("coverage_assertion_id"):
+        outcome["coverage_assertion_id"] = context["coverage_assertion_id"]
     payer = {"sponsor": authorization["sponsor_slug"], "beneficiary_id": authorization["beneficiary_id"]}
     return bundle("preauth", outcome, None, context | payer, orders)
 
