@@ -34,6 +34,13 @@ def test_a_replayed_token_is_refused_and_a_new_one_accepted(call_hook, ehr, bff_
     assert again.status_code == 401 and "replay" in again.json()["message"]
 
 
+def test_a_replay_is_refused_on_postgres(make_bff, postgres_database, serve_wsgi, ehr):
+    url = f"{serve_wsgi(make_bff(SQLALCHEMY_DATABASE_URI=postgres_database))}/cds-services/{SIGN}"
+    headers = {"Authorization": f"Bearer {ehr.token(url)}"}
+    statuses = [requests.post(url, json=quiet_body(), headers=headers, timeout=15).status_code for _ in range(2)]
+    assert statuses == [200, 401]
+
+
 @pytest.mark.parametrize("changes", [{"expires_in": -120}, {"exp": None}, {"expires_in": 3600}, {"jti": None},
                                      {"jti": "j" * 300}, {"jti": 7}],
                          ids=["expired", "no exp", "lives an hour", "no jti", "a jti too long", "a jti not a string"])

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 import requests
 
 from bff import retention
@@ -9,6 +10,14 @@ from bff.coverage import CoverageAssertion
 from bff.db import WidgetSession, db, utcnow
 
 OLD = timedelta(days=31)  # just past the default retention of 30 days
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def bff_app(request, make_bff):
+    """The BFF on SQLite and on PostgreSQL: the purge reads the sessions' JSON contexts."""
+    if request.param == "sqlite":
+        return make_bff()
+    return make_bff(SQLALCHEMY_DATABASE_URI=request.getfixturevalue("postgres_database"))
 
 
 def assert_coverage(bff_url):
