@@ -3,6 +3,7 @@ a pended authorization decided later, the hospital-pharmacy completion, a cancel
 
 from datetime import date
 
+import pytest
 import requests
 from test_fhir_outcomes import FHIR_CONTEXT, identifier, resources, review_action, success_of
 from widget_client import fill_in_ana_at_seguros_andinos, fill_in_ana_with_paracetamol, trigger_of
@@ -66,14 +67,17 @@ def test_the_open_widget_hears_the_decision_with_its_claim_response(widget, api)
     assert review_action(response) == "A3" and identifier(response, f"{OSIGU}/authorization-code") == code
 
 
-def test_an_osigu_host_hears_the_decision_without_a_bundle(widget, api):
+@pytest.mark.parametrize("status", ["APPROVED", "REJECTED"])
+def test_an_osigu_host_hears_the_decision_without_a_bundle(widget, api, status):
     w = widget(host_app="his-a", widget="preauth", locale="en")
     fill_in_ana_at_seguros_andinos(w, products=(("IMG-020", 1),))
     [pended] = success_of(w.post("/complete"))["authorizations"]
     code = pended["authorization_code"]
-    assert api().post(f"/sandbox/v1/authorizations/{code}/decision", json={"status": "APPROVED"}).status_code == 200
-    assert trigger_of(w.get("/result", params={"wait": 60}))["osigu:authorization_decided"] == {
-        "decisions": [{"authorization_code": code, "status": "APPROVED"}]}
+    assert api().post(f"/sandbox/v1/authorizations/{code}/decision", json={"status": status}).status_code == 200
+    answer = w.get("/result", params={"wait": 60})
+    assert answer.status_code == 286, answer.text  # a rejected group, which has no code any more, is found too
+    [decision] = trigger_of(answer)["osigu:authorization_decided"]["decisions"]
+    assert (decision["authorization_code"], decision["status"]) == (code, status) and "bundle" not in decision
 
 
 def test_the_pharmacy_completion_is_called_back_as_medication_dispenses(
