@@ -30,6 +30,8 @@ export interface OsiguAuthorizationDecided {
   status: "APPROVED" | "REJECTED";
   /** Why, when the sponsor says: "NOT_COVERED", "NOT_COVERED_BY_PLAN", "EXCLUDED_PRODUCT", "MEDICAL_REVIEW"… */
   reason?: string;
+  /** Host apps with `outcome_format: "fhir"` only: a FHIR R4 Bundle with the group's ClaimResponse (A1/A3). */
+  bundle?: Record<string, unknown>;
 }
 
 export type OsiguBiometricModality = "FINGERPRINT" | "FACE";

@@ -59,7 +59,7 @@ def create_app(test_config=None):
     init_security(app)
     init_i18n(app)
     init_request_logging(app)
-    init_rate_limits(app, sessions_bp, proxy_bp)
+    init_rate_limits(app, sessions_bp, proxy_bp, cds_hooks_bp)
     init_proxies(app)
     for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp, cds_hooks_bp, smart_bp):
         app.register_blueprint(blueprint)

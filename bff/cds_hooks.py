@@ -1,20 +1,21 @@
 """CDS Hooks coverage service (order-select, order-sign) and its REST twin, POST /v1/coverage-check.
 
 An EHR calls with a JWT signed by a key in its JWKS; its `iss` names the host app whose
-`cds.issuers` lists it, and `aud` must be this service's URL. The sponsor is the payor of the
+`cds.issuers` lists it, and `aud` must be this service's URL; the token is short-lived and used once
+(bff/cds_replay.py). The sponsor is the payor of the
 `coverage` prefetch (a Coverage, or a Bundle of them, whose payor carries an identifier in
 `https://osigu.com/fhir/sponsor`); without one there is nothing to say, and the answer has no cards.
 Each draft order with a product coding (`https://osigu.com/fhir/product-code`) gets Da Vinci CRD's
 coverage-information extension in a system action; products not covered get a card proposing a
 covered equivalent where one exists; covered ones a SMART link card that opens the preauth widget
 prefilled (its appContext is the preauth session context, coverage assertion included: the orders it
-answered for are kept under that assertion, for the preauth's outcome to update them).
+answered for are kept under that assertion, for the preauth's outcome to update them). The answer and
+its cards, in the user's language, are built by bff/coverage_cards.py.
 """
 
 import json
 import re
 import time
-import uuid
 
 from flask import Blueprint, current_app, request
 from joserfc import jwt
@@ -22,10 +23,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
-from . import contexts, coverage, delivery, host_apps
+from . import cds_replay, contexts, coverage, coverage_cards, delivery, host_apps
 from .bodies import request_json
 from .errors import ApiError
-from .fhir_outcomes import CRD_COVERAGE, ICD10, PRODUCT_CODE, SPONSOR
+from .fhir_outcomes import ICD10, PRODUCT_CODE, SPONSOR
 from .upstream import UpstreamError
 
 bp = Blueprint("cds_hooks", __name__)
@@ -34,11 +35,11 @@ SERVICES = {
     "osigu-coverage-order-select": "order-select",
     "osigu-coverage-order-sign": "order-sign",
 }
-PREFETCH = {"coverage": "Coverage?patient={{context.patientId}}&status=active"}
+# The user's Practitioner gives the cards' language (bff/coverage_cards.py).
+PREFETCH = {"coverage": "Coverage?patient={{context.patientId}}&status=active", "user": "{{context.userId}}"}
 ALGORITHMS = ["RS384", "ES384", "RS256", "ES256"]  # CDS Hooks requires ES384 and RS384
 JWKS_MAX_AGE_SECONDS = 300
 JWKS_MIN_REFETCH_SECONDS = 10  # an unknown kid refetches, but no more often: a bad token cannot hammer the EHR
-MAX_SUMMARY = 140
 MAX_ORDERS = 20
 SPONSOR_SLUG = r"^[a-z0-9-]{1,50}$"
 
@@ -62,7 +63,9 @@ def call(service_id):
     body = json_object()
     if body.get("hook") != SERVICES[service_id] or not isinstance(body.get("context"), dict):
         raise ApiError(400, "CDS-400", f"This service answers the {SERVICES[service_id]} hook.")
-    found = _coverage(body.get("prefetch") or {})
+    prefetch = body.get("prefetch") if isinstance(body.get("prefetch"), dict) else {}
+    coverage_cards.use_language(prefetch)
+    found = _coverage(prefetch)
     orders = _orders(body["context"], body["hook"])
     if found is None or not orders:
         return {"cards": []}
@@ -70,7 +73,7 @@ def call(service_id):
         answer = coverage.check(host_app, found["sponsor"], [order["check"] for order in orders])
     except UpstreamError:
         return {"cards": []}  # a hook must never block the order: no answer is better than a wrong one
-    response = _hook_response(answer, orders, found["reference"])
+    response = coverage_cards.hook_response(answer, orders, found["reference"])
     # The orders as annotated: a preauth opened from this answer sends them back updated with its authorization.
     coverage.keep_orders(answer["coverage_assertion_id"], [action["resource"] for action in response["systemActions"]
                                                            if action["resource"].get("id")])
@@ -93,7 +96,7 @@ def coverage_check():
         answer = coverage.check(host_app, sponsor, orders)
     except UpstreamError as error:
         raise ApiError(error.status if error.status < 500 else 502, error.error_code, error.message) from None
-    return answer | {"preauth_context": _preauth_context(answer, body.get("diagnoses"))}
+    return answer | {"preauth_context": coverage_cards.preauth_context(answer, body.get("diagnoses"))}
 
 
 def json_object():
@@ -116,16 +119,21 @@ def _checked_product(item):
 
 # The EHR's JWT.
 
-def _verified_host_app():
-    """The host app whose EHR signed the Bearer JWT, or 401 (unknown issuer, bad signature, wrong audience)."""
+def claimed_issuer():
+    """The Bearer JWT and the `iss` it claims, not verified yet; 401 without a JWT naming one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "CDS-401", "Send the EHR's JWT: 'Authorization: Bearer <jwt>'.")
     try:
-        unverified = json.loads(extract_compact(token.encode()).payload)
-        issuer = unverified["iss"]
+        issuer = json.loads(extract_compact(token.encode()).payload)["iss"]
+        return token, issuer if isinstance(issuer, str) else str(issuer)
     except (JoseError, ValueError, KeyError, TypeError):
         raise ApiError(401, "CDS-401", "The Authorization header is not a JWT.") from None
+
+
+def _verified_host_app():
+    """The host app whose EHR signed the Bearer JWT, or 401 (unknown issuer, bad signature, wrong audience)."""
+    token, issuer = claimed_issuer()
     match = next(((app, dict(app.cds_issuers)[issuer]) for app in host_apps.all_host_apps()
                   if issuer in dict(app.cds_issuers)), None)
     if match is None:
@@ -133,11 +141,19 @@ def _verified_host_app():
     host_app, jwks_url = match
     claims = jwt.JWTClaimsRegistry(iss={"essential": True, "value": issuer},
                                    aud={"essential": True, "value": request.base_url},
-                                   exp={"essential": True}, jti={"essential": True})
+                                   exp={"essential": True}, jti={"essential": True},
+                                   leeway=cds_replay.CLOCK_SKEW_SECONDS)
     try:
-        claims.validate(jwt.decode(token, _key_set(jwks_url), algorithms=ALGORITHMS).claims)
+        verified = jwt.decode(token, _key_set(jwks_url), algorithms=ALGORITHMS).claims
+        claims.validate(verified)
     except (JoseError, ValueError, delivery.DeliveryError) as error:
         raise ApiError(401, "CDS-401", f"The EHR's JWT was refused ({type(error).__name__}).") from None
+    problem = cds_replay.lifetime_problem(verified, time.time())
+    if problem:
+        raise ApiError(401, "CDS-401", f"The EHR's JWT was refused: {problem}.")
+    if not cds_replay.spend(issuer, verified):  # checked last: only a valid token is spent
+        raise ApiError(401, "CDS-401", "The EHR's JWT was refused: its jti was used before (a replay); "
+                                       "sign a new token, with a new jti, for each call.")
     return host_app
 
 
@@ -214,94 +230,3 @@ def _quantity(resource):
 def _diagnoses(resource):
     return [coding["code"] for concept in resource.get("reasonCode") or [] for coding in concept.get("coding") or []
             if coding.get("system") == ICD10 and isinstance(coding.get("code"), str)]
-
-
-# The answer.
-
-def _hook_response(answer, orders, coverage_reference):
-    sponsor = answer["sponsor"]["name"]
-    actions, cards = [], []
-    for order, said in zip(orders, answer["orders"], strict=True):
-        if said["status"] == "unknown":
-            continue
-        actions.append({"type": "update", "description": f"Coverage by {sponsor}",
-                        "resource": order["resource"] | {"extension": [
-                            *order["resource"].get("extension", []),
-                            _coverage_information(said, answer, coverage_reference)]}})
-        if said["status"] == "not-covered":
-            cards.append(_not_covered_card(order["resource"], said, sponsor))
-    covered = [said for said in answer["orders"] if said.get("covered") == "covered"]
-    if covered:
-        diagnoses = sorted({code for order in orders for code in order["diagnoses"]})
-        cards.append(_preauth_card(answer, covered, sponsor, diagnoses))
-    return {"cards": cards, "systemActions": actions}
-
-
-def _coverage_information(said, answer, coverage_reference):
-    """Da Vinci CRD's coverage-information extension for one order."""
-    parts = [{"url": "coverage", "valueReference": {"reference": coverage_reference}},
-             {"url": "covered", "valueCode": said["covered"]}]
-    if said["covered"] == "covered":
-        parts.append({"url": "pa-needed", "valueCode": said["pa_needed"]})
-        parts += [{"url": "doc-needed", "valueCode": kind} for kind in said["doc_needed"]]
-        if said["doc_needed"]:
-            parts.append({"url": "doc-purpose", "valueCode": "withpa"})
-    parts += [{"url": "date", "valueDate": answer["date"]},
-              {"url": "coverage-assertion-id", "valueString": answer["coverage_assertion_id"]}]
-    return {"url": CRD_COVERAGE, "extension": parts}
-
-
-def _card(summary, indicator, sponsor, **rest):
-    return {"uuid": str(uuid.uuid4()), "summary": _short(summary), "indicator": indicator,
-            "source": {"label": sponsor}} | rest
-
-
-def _short(text):
-    return text if len(text) <= MAX_SUMMARY else text[:MAX_SUMMARY - 1] + "…"
-
-
-def _not_covered_card(resource, said, sponsor):
-    """A product the sponsor does not cover, with its covered equivalents to order instead."""
-    if not said["equivalents"]:
-        return _card(f"{said['name']} is not covered by {sponsor}", "warning", sponsor)
-    concept = "medicationCodeableConcept" if resource["resourceType"] == "MedicationRequest" else "code"
-    suggestions = [{"label": f"Order {item['name']} instead", "uuid": str(uuid.uuid4()), "isRecommended": True,
-                    "actions": [{"type": "update", "description": f"{item['product_code']} is covered",
-                                 "resource": resource | {concept: {"coding": [{
-                                     "system": PRODUCT_CODE, "code": item["product_code"],
-                                     "display": item["name"]}]}}}]}
-                   for item in said["equivalents"]]
-    return _card(f"{said['name']} is not covered by {sponsor}; {said['equivalents'][0]['name']} is",
-                 "warning", sponsor, suggestions=suggestions, selectionBehavior="at-most-one")
-
-
-def _preauth_card(answer, covered, sponsor, diagnoses):
-    """The SMART link that opens the preauth widget with the sponsor, the products and the assertion."""
-    waiting = [said for said in covered if said["pa_needed"] == "auth-needed"]
-    if waiting:
-        summary = f"{sponsor} needs a pre-authorization for {', '.join(said['name'] for said in waiting)}"
-    else:
-        summary = f"Covered by {sponsor}: the authorization is approved as soon as it is requested"
-    notes = [f"{said['name']}: " + ", ".join(_what_is_needed(said)) for said in waiting]
-    if answer["sign_off"]:
-        notes.append("The beneficiary signs off by " + " or ".join(answer["sign_off"]) + ".")
-    context = _preauth_context(answer, diagnoses)
-    details = {"detail": "\n\n".join(notes)} if notes else {}
-    return _card(summary, "warning" if waiting else "info", sponsor, **details,
-                 links=[{"label": "Request the pre-authorization", "type": "smart",
-                         "url": f"{request.url_root}smart/preauth/launch",  # DESIGN.md's SMART launch
-                         "appContext": json.dumps(context)}])
-
-
-def _what_is_needed(said):
-    needed = ["reviewed by the sponsor"] if said["reviewed"] else []
-    return needed + [f"send the {kind.replace('_', ' ').lower()}" for kind in said["documents"]]
-
-
-def _preauth_context(answer, diagnoses):
-    """The preauth widget's session context for what was covered (DESIGN.md), with the coverage assertion."""
-    context = {"sponsor": answer["sponsor"]["sponsor_slug"], "coverage_assertion_id": answer["coverage_assertion_id"],
-               "products": [{"product_code": said["product_code"], "quantity": said["quantity"]}
-                            for said in answer["orders"] if said.get("covered") == "covered"]}
-    valid = [code for code in diagnoses or [] if isinstance(code, str) and re.match(contexts.ICD10_CODE, code)]
-    return context | ({"diagnoses": valid[:10]} if valid else {})

@@ -224,7 +224,8 @@ def purge(days):
         deleted = retention.purge(days)
     kept = days or app.config["RETENTION_DAYS"]
     click.echo(f"Purged what is older than {kept} days: {deleted['sessions']} widget sessions, "
-               f"{deleted['callbacks']} callbacks, {deleted['webhooks']} webhooks (ownership records are kept).")
+               f"{deleted['callbacks']} callbacks, {deleted['webhooks']} webhooks, "
+               f"{deleted['coverage_assertions']} coverage assertions (ownership records are kept).")
 
 main.add_command(products)
 main.add_command(stock)

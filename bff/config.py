@@ -339,6 +339,7 @@ def from_environment(environ=None):
         # Per host app; checked where they are applied (bff/rate_limits.py).
         "RATE_LIMIT_SESSIONS": environ.get("BFF_RATE_LIMIT_SESSIONS") or "600/minute",
         "RATE_LIMIT_PROXY": environ.get("BFF_RATE_LIMIT_PROXY") or "1200/minute",
+        "RATE_LIMIT_COVERAGE": environ.get("BFF_RATE_LIMIT_COVERAGE") or "120/minute",  # also per EHR (CDS Hooks)
     }
     config["TRUSTED_PROXIES"], config["PROXY_HOPS"] = _trusted_proxies(environ)
     # Optional: Osigu tokens and rate-limit counters shared by every replica (bff/shared_tokens.py).

@@ -45,21 +45,38 @@ def bundle(widget, outcome, draft=None, context=None, orders=()):
     if widget == "preauth":
         resources += _authorized_orders(outcome, orders)
     key = _key(widget, outcome)
-    return {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid5(BUNDLE_NAMESPACE, key)),
-        "type": "collection",
-        "timestamp": _now(),
-        "entry": [{"fullUrl": f"urn:uuid:{uuid.uuid5(BUNDLE_NAMESPACE, f'{key}/{number}')}", "resource": resource}
-                  for number, resource in enumerate(resources)],
-    }
+    found = {"resourceType": "Bundle", "id": str(uuid.uuid5(BUNDLE_NAMESPACE, key)), "type": "collection",
+             "timestamp": _now()}
+    if resources:  # FHIR JSON has no empty arrays: a completion that handed nothing over is an empty Bundle
+        found["entry"] = [{"fullUrl": f"urn:uuid:{uuid.uuid5(BUNDLE_NAMESPACE, f'{key}/{number}')}",
+                           "resource": resource} for number, resource in enumerate(resources)]
+    return found
+
+
+def decided(decision, authorization, context=None, orders=()):
+    """A sponsor's later decision on one authorization as a Bundle with its ClaimResponse (review action A1 or A3).
+
+    decision is the `widget.preauth.decided` data; authorization is Osigu's (its products, sponsor, beneficiary);
+    context the session's that made the request, if it is still kept.
+    """
+    item = {"authorization_code": decision["authorization_code"], "status": decision["status"],
+            "product_codes": [line["product_code"] for line in authorization["products"]]}
+    item |= {"reason": decision["reason"]} if decision.get("reason") else {}
+    item |= {"expires_at": authorization["expires_at"]} if authorization.get("expires_at") else {}
+    context = context or {}
+    outcome = {"preauthorization_id": decision["preauthorization_id"], "status": decision["status"],
+               "authorizations": [item]}
+    if context.get("coverage_assertion_id"):
+        outcome["coverage_assertion_id"] = context["coverage_assertion_id"]
+    payer = {"sponsor": authorization["sponsor_slug"], "beneficiary_id": authorization["beneficiary_id"]}
+    return bundle("preauth", outcome, None, context | payer, orders)
 
 
 def _key(widget, outcome):
     """What names an outcome: its widget and the Osigu object (and state) it reports."""
-    ids = {"prescription": ("prescription_id", "status"), "dispensing": ("dispensation_id", "status"),
+    ids = {"prescription": ("prescription_id", "status"), "dispensing": ("dispensation_id", "code", "status"),
            "preauth": ("preauthorization_id", "status")}[widget]
-    states = [item["status"] for item in outcome.get("authorizations", [])]
+    states = [f"{item.get('authorization_code')}:{item['status']}" for item in outcome.get("authorizations", [])]
     return "/".join([widget, *(str(outcome[name]) for name in ids), *states])
 
 
@@ -125,7 +142,8 @@ def _dispensing(outcome, draft, context):
 
 
 def _preauth(outcome, draft, context):
-    beneficiary = (draft.beneficiary or {}).get("beneficiary_id") if draft is not None else None
+    beneficiary = ((draft.beneficiary or {}).get("beneficiary_id") if draft is not None
+                   else context.get("beneficiary_id"))
     patient = _patient(context, beneficiary, system=BENEFICIARY_ID)
     sponsor = ((draft.sponsor or {}).get("sponsor") or {}).get("sponsor_slug") if draft is not None else None
     sponsor = sponsor or context.get("sponsor")
@@ -159,6 +177,7 @@ def _preauth(outcome, draft, context):
         }
         if item.get("authorization_code"):
             identifiers.insert(0, {"system": AUTHORIZATION_CODE, "value": item["authorization_code"]})
+        if item.get("authorization_code") and item["status"] != "REJECTED":  # a denied code authorizes nothing
             response["preAuthRef"] = item["authorization_code"]
         if item.get("expires_at"):
             response["preAuthPeriod"] = {"end": item["expires_at"]}

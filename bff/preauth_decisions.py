@@ -5,14 +5,16 @@ The request's owner is whoever bound its preauthorization id (bff/ownership.py: 
 session, or the host app through the proxy); Osigu's event names it, so no call to Osigu is needed.
 Every decision is passed on, those made at completion too: the event does not say whether the
 authorization was pended first, and a host is better served by one callback that carries every
-decision than by guessing which ones `widget.preauth.completed` already told it.
+decision than by guessing which ones `widget.preauth.completed` already told it. A host app with
+`outcome_format: "fhir"` gets the decision as a Bundle with the authorization's ClaimResponse.
 """
 
 import logging
 import re
 
-from . import host_apps, outbox, webhooks
-from .db import SessionObject, WebhookEvent, WebhookObject, db
+from . import coverage, fhir_outcomes, host_apps, outbox, webhooks
+from .db import SessionObject, WebhookEvent, WebhookObject, WidgetSession, db
+from .upstream import path
 
 log = logging.getLogger(__name__)
 
@@ -68,5 +70,27 @@ def _decided(data):
     owner = db.session.scalar(db.select(SessionObject.host_app_id).filter_by(
         kind="preauthorization", upstream_id=found["preauthorization_id"]))
     host_app = owner and host_apps.by_id(owner)
-    if host_app and host_app.callback_url:
-        outbox.enqueue(owner, CALLBACK, found, key=f"{found['authorization_code']}:{found['status']}")
+    if not (host_app and host_app.callback_url):
+        return
+    data = found
+    if host_app.outcome_format == "fhir":
+        if found["status"] not in fhir_outcomes.REVIEW_ACTIONS:
+            log.warning("authorization.decided with status %s has no FHIR review action; ignored", found["status"])
+            return
+        data = {"bundle": _as_fhir(host_app, found)}
+    outbox.enqueue(owner, CALLBACK, data, key=f"{found['authorization_code']}:{found['status']}")
+
+
+def _as_fhir(host_app, found):
+    """The decision as a ClaimResponse: Osigu's authorization gives its products (the event names none), the
+    session that made the request its FHIR references and coverage assertion (while the retention keeps it).
+
+    Raises UpstreamError when Osigu cannot be read: the webhook is answered 500 and Osigu sends it again.
+    """
+    authorization = host_apps.upstream_for(host_app).get_json(
+        path("/arc/v1/authorizations/{}", found["authorization_code"]))
+    context = db.session.scalar(db.select(WidgetSession.context).join(
+        SessionObject, SessionObject.session_id == WidgetSession.id).where(
+        SessionObject.kind == "preauthorization", SessionObject.upstream_id == found["preauthorization_id"])) or {}
+    orders = coverage.kept_orders(host_app.id, context.get("coverage_assertion_id"))
+    return fhir_outcomes.decided(found, authorization, context, orders)

@@ -1,4 +1,5 @@
-"""Per-host-app rate limits on minting widget sessions and on the proxy: one host app cannot take the BFF.
+"""Per-host-app rate limits on minting widget sessions, the proxy and coverage checks, and per-EHR limits on CDS
+Hooks calls: one host app cannot take the BFF.
 
 Flask-Limiter, keyed by the host app the API key names, with fixed windows counted in this process's
 memory, or in Redis when BFF_REDIS_URL is set, so the limits hold across replicas; a limited request
@@ -8,16 +9,18 @@ is a 429 in the one error shape, with Retry-After.
 import threading
 import time
 
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 from limits.storage import Storage
 
-from . import host_apps
+from . import cds_hooks, host_apps
 from .config import ConfigError
-from .errors import error_response
+from .errors import ApiError, error_response
 
-SETTINGS = {"RATE_LIMIT_SESSIONS": "BFF_RATE_LIMIT_SESSIONS", "RATE_LIMIT_PROXY": "BFF_RATE_LIMIT_PROXY"}
+SETTINGS = {"RATE_LIMIT_SESSIONS": "BFF_RATE_LIMIT_SESSIONS", "RATE_LIMIT_PROXY": "BFF_RATE_LIMIT_PROXY",
+            "RATE_LIMIT_COVERAGE": "BFF_RATE_LIMIT_COVERAGE"}
 
 
 class ProcessCounters(Storage):
@@ -79,8 +82,25 @@ def _host_app_key():
     return f"host-app:{host_apps.authenticate().id}"
 
 
-def init_rate_limits(app, sessions_bp, proxy_bp):
-    """Limit session minting and the proxy per host app, as configured; one limiter per app, never shared."""
+def _coverage_key():
+    """Who asks for a coverage answer: the host app (its API key), or the EHR issuer a CDS Hooks JWT names."""
+    if request.endpoint != "cds_hooks.call":
+        return _host_app_key()
+    try:
+        return f"cds-issuer:{cds_hooks.claimed_issuer()[1]}"
+    except ApiError:
+        return "cds-issuer:none"  # refused with 401 by the view, which never counts
+
+
+def _accepted(response):
+    """Count a call its caller was recognised for: a forged CDS Hooks JWT naming an EHR uses up nothing of its
+    allowance (an unknown API key is refused before anything counts)."""
+    return response.status_code != 401
+
+
+def init_rate_limits(app, sessions_bp, proxy_bp, cds_hooks_bp):
+    """Limit session minting, the proxy and coverage checks per host app, and CDS Hooks calls per EHR issuer, as
+    configured; one limiter per app, never shared."""
     for name, variable in SETTINGS.items():
         try:
             parse_many(app.config[name])
@@ -93,6 +113,9 @@ def init_rate_limits(app, sessions_bp, proxy_bp):
                       key_prefix="bff-rate", swallow_errors=True)
     limiter.limit(lambda: app.config["RATE_LIMIT_SESSIONS"])(sessions_bp)
     limiter.limit(lambda: app.config["RATE_LIMIT_PROXY"])(proxy_bp)
+    # Each answer costs Osigu a call per product: POST /v1/coverage-check per host app, hooks per EHR issuer.
+    limiter.limit(lambda: app.config["RATE_LIMIT_COVERAGE"], key_func=_coverage_key, deduct_when=_accepted,
+                  exempt_when=lambda: request.endpoint == "cds_hooks.discovery")(cds_hooks_bp)
 
     @app.errorhandler(RateLimitExceeded)
     def too_many_requests(error):

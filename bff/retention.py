@@ -1,8 +1,11 @@
 """Storage that does not only grow: what the BFF deletes after BFF_RETENTION_DAYS, and what it keeps.
 
 Deleted once older than the retention: widget sessions that expired (with the rows widget packages
-registered as theirs, such as drafts), callbacks delivered or failed for good, and received webhooks
-(with the objects they named). Kept for good: the bindings
+registered as theirs, such as drafts), callbacks delivered or failed for good, received webhooks
+(with the objects they named), and coverage assertions (bff/coverage.py) that no unexpired widget
+session names in its context: a preauth opened from one still reads the EHR's orders kept with it.
+The CDS Hooks tokens spent (bff/cds_replay.py) go as soon as they expire, whatever the retention.
+Kept for good: the bindings
 in bff_session_object, the proof of which host app owns which upstream object, which the proxy and
 the webhook routing read for as long as the object exists at Osigu (about 150 bytes each).
 """
@@ -13,6 +16,8 @@ from datetime import timedelta
 
 from flask import current_app
 
+from .cds_replay import SpentToken
+from .coverage import CoverageAssertion
 from .db import OutboxMessage, WebhookEvent, WebhookObject, WidgetSession, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -28,9 +33,10 @@ def register(app, model, column):
 
 def purge(days=None, now=None):
     """Delete everything older than the retention (BFF_RETENTION_DAYS); return how many rows, by table."""
-    cutoff = (now or utcnow()) - timedelta(days=days or current_app.config["RETENTION_DAYS"])
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days or current_app.config["RETENTION_DAYS"])
     owned_by_flow = current_app.extensions.get("bff.retention", [])
-    deleted = {"sessions": 0, "callbacks": 0, "webhooks": 0}
+    deleted = {"sessions": 0, "callbacks": 0, "webhooks": 0, "coverage_assertions": 0, "spent_cds_tokens": 0}
     while ids := _batch(WidgetSession.id, WidgetSession.expires_at < cutoff):
         flows = set(db.session.scalars(db.select(WidgetSession.flow_id).where(WidgetSession.id.in_(ids))))
         db.session.execute(db.delete(WidgetSession).where(WidgetSession.id.in_(ids)))
@@ -46,6 +52,13 @@ def purge(days=None, now=None):
     while ids := _batch(WebhookEvent.id, WebhookEvent.received_at < cutoff):
         db.session.execute(db.delete(WebhookObject).where(WebhookObject.webhook_id.in_(ids)))
         deleted["webhooks"] += _delete(WebhookEvent, WebhookEvent.id, ids)
+    named = WidgetSession.context["coverage_assertion_id"].as_string()
+    in_use = db.select(named).where(WidgetSession.expires_at >= now, named.is_not(None))
+    while ids := _batch(CoverageAssertion.id, CoverageAssertion.created_at < cutoff,
+                        CoverageAssertion.id.not_in(in_use)):
+        deleted["coverage_assertions"] += _delete(CoverageAssertion, CoverageAssertion.id, ids)
+    while ids := _batch(SpentToken.id, SpentToken.expires_at < now):  # an expired token is refused anyway
+        deleted["spent_cds_tokens"] += _delete(SpentToken, SpentToken.id, ids)
     return deleted
 
 

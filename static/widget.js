@@ -213,6 +213,7 @@
     (event.detail.decisions || []).forEach(function (decision) {
       var data = { authorization_code: String(decision.authorization_code), status: String(decision.status) };
       if (decision.reason) data.reason = String(decision.reason);
+      if (decision.bundle) data.bundle = decision.bundle; // outcome_format "fhir": the group's ClaimResponse
       post("authorization_decided", data);
     });
   });

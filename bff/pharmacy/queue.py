@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from .. import host_apps, outbox
+from .. import fhir_outcomes, host_apps, outbox
 from ..db import aware, db, utcnow
 from . import inventory
 from .models import CANCELLED, COLLECTED, DISPENSED, DISPENSING, PENDING, AuditEvent, QueueEntry
@@ -271,7 +271,7 @@ def finish_completion(entry_id, outcome):
     """DISPENSING → DISPENSED once Osigu redeemed the code (or nothing had to be); idempotent.
 
     The host app that queued the prescription hears `widget.dispensing.completed` with the dispensing
-    outcome (DESIGN.md's, plus the entry's id), in the same transaction.
+    outcome (DESIGN.md's, or its FHIR Bundle, plus the entry's id), in the same transaction.
     """
     db.session.execute(db.update(QueueEntry).where(QueueEntry.id == entry_id).values(version=QueueEntry.version + 1))
     entry = db.session.get(QueueEntry, entry_id, populate_existing=True)
@@ -285,8 +285,11 @@ def finish_completion(entry_id, outcome):
     _move(entry, DISPENSED, "completed", actor)
     host_app = host_apps.by_id(entry.host_app_id)
     if host_app is not None and host_app.callback_url:
+        outcome = outcome | {
+            "completed_at": outcome["completed_at"] or entry.completed_at.isoformat().replace("+00:00", "Z")}
+        if host_app.outcome_format == "fhir":  # a MedicationDispense per line; a Bundle takes no foreign field
+            outcome = {"bundle": fhir_outcomes.bundle("dispensing", outcome)}
         outbox.enqueue(host_app.id, COMPLETED_CALLBACK, outcome | {
-            "completed_at": outcome["completed_at"] or entry.completed_at.isoformat().replace("+00:00", "Z"),
             "entry_id": entry.id, "user_id": completion["user"]["id"]}, key=entry.id)
     db.session.commit()
     return entry

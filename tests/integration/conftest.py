@@ -122,6 +122,15 @@ class CallbackReceiver:
         self.received.put((request.headers["webhook-id"], payload))
         return "", 204
 
+    def take(self, event_type):
+        """Empty what was received so far; return the data of the callbacks of event_type, in order."""
+        received = []
+        while True:
+            try:
+                received.append(self.received.get_nowait()[1])
+            except queue.Empty:
+                return [payload["data"] for payload in received if payload["type"] == event_type]
+
 
 @pytest.fixture
 def callback_receiver(serve_wsgi):

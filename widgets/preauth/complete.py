@@ -7,8 +7,8 @@ from bff import ownership, preauth_decisions, sessions
 from bff.db import WidgetSession, db
 from bff.upstream import UpstreamError, path
 from widgets.flow import idempotency_key
-from widgets.outcome import announce, succeed, succeeded
-from widgets.session import upstream
+from widgets.outcome import announce, for_host, succeed, succeeded
+from widgets.session import host_app, upstream
 
 from . import bp, indications
 from .draft import (
@@ -161,10 +161,9 @@ def poll_result():
                 current.outcome = outcome_of(fetched)
         except UpstreamError:
             pass  # asked again at the next poll
-        decided = [{"authorization_code": code, "status": item["status"]} | (
-            {"reason": item["reason"]} if item.get("reason") else {})
-            for code, item in ((code, _by_code(current.outcome, code)) for code in before)
-            if item["status"] != "PENDING"]
+        decided = [_decision(current, code, item) for code, item in
+                   ((code, _now_of(current.outcome, pended)) for code, pended in before.items())
+                   if item["status"] != "PENDING"]
         db.session.commit()
     context = result_context(current, wait=min(wait * 2, LAST_POLL_SECONDS))
     if not decided:
@@ -185,8 +184,22 @@ def _worth_asking(current, pended, wait):
     return not reported or bool(reported & pended.keys()) or wait >= LAST_POLL_SECONDS
 
 
-def _by_code(outcome, code):
-    return next(item for item in outcome["authorizations"] if item["authorization_code"] == code)
+def _now_of(outcome, pended):
+    """The pended group as the outcome has it now: by its code, or by its products once rejected (a rejected group
+    has no code in the outcome)."""
+    return next(item for item in outcome["authorizations"] if item["authorization_code"] == pended["authorization_code"]
+                or (item["authorization_code"] is None and item["product_codes"] == pended["product_codes"]))
+
+
+def _decision(current, code, item):
+    """The authorization_decided event's data: its code and status (and reason); for a host app taking FHIR also
+    the Bundle with the group's ClaimResponse, now A1 or A3."""
+    found = {"authorization_code": code, "status": item["status"]} | ({"reason": item["reason"]} if item.get("reason")
+                                                                       else {})
+    if host_app().outcome_format == "fhir":
+        found["bundle"] = for_host({"preauthorization_id": current.preauthorization_id, "status": item["status"],
+                                    "authorizations": [item | {"authorization_code": code}]}, current)
+    return found
 
 
 @bp.post("/reopen")

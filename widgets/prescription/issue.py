@@ -7,13 +7,13 @@ from datetime import datetime
 from flask import current_app, g, request
 from flask_babel import gettext as _
 
-from bff import outbox, ownership
+from bff import ownership
 from bff.db import db
 from bff.i18n import local_time
 from bff.pharmacy import queue as pharmacy_queue
 from bff.upstream import UpstreamError, path
 from widgets.flow import idempotency_key
-from widgets.outcome import exited, succeed, succeeded
+from widgets.outcome import call_back, exited, for_host, succeed, succeeded
 from widgets.session import host_app, upstream
 
 from . import bp, consents, posology, signing
@@ -146,10 +146,10 @@ def cancel_prescription():
                 return flow.refuse(render_done, error)  # dispensed, or a pharmacy has it open: said in place
             already = True
         current.outcome = outcome = outcome | {"status": CANCELLED}
-        if host_app().callback_url:  # committed with the cancellation it reports
-            outbox.enqueue(host_app().id, "widget.prescription.cancelled",
-                           {"prescription_id": prescription_id, "code": outcome["prescription_code"],
-                            "user_id": g.widget_session.user["id"]}, key=prescription_id)
+        cancelled = {"prescription_id": prescription_id, "code": outcome["prescription_code"]}
+        if host_app().outcome_format == "fhir":  # its MedicationRequests, now cancelled
+            cancelled = for_host(outcome, current)
+        call_back("widget.prescription.cancelled", cancelled, key=prescription_id)  # committed with the cancellation
         db.session.commit()
     return exited(render_done(already=already), "prescription_cancelled", "done")
 

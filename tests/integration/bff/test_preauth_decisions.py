@@ -1,7 +1,5 @@
 """A sponsor's decision on a host app's pre-authorization reaches that host app as `widget.preauth.decided`, once."""
 
-import queue
-
 import pytest
 
 from bff import outbox, preauth_decisions
@@ -44,12 +42,7 @@ def callbacks(bff_app, callback_receiver, event_type):
     """Deliver what the outbox owes and return the callbacks of event_type the host app received."""
     with bff_app.app_context():
         outbox.deliver_due(0.05)
-    received = []
-    while True:
-        try:
-            received.append(callback_receiver.received.get_nowait()[1])
-        except queue.Empty:
-            return [payload["data"] for payload in received if payload["type"] == event_type]
+    return callback_receiver.take(event_type)
 
 
 def owed(bff_app, event_type):

@@ -22,9 +22,11 @@ class Ehr:
         self.app = Flask("ehr-jwks")
         self.app.add_url_rule("/jwks", "jwks", lambda: {"keys": [self.key.as_dict(private=False)]})
 
-    def token(self, audience, issuer=EHR_ISSUER, key=None, expires_in=300):
+    def token(self, audience, issuer=EHR_ISSUER, key=None, expires_in=300, **changes):
+        """A JWT for one call; changes replace claims (None leaves one out)."""
         now = int(time.time())
         claims = {"iss": issuer, "aud": audience, "iat": now, "exp": now + expires_in, "jti": str(uuid.uuid4())}
+        claims = {name: value for name, value in (claims | changes).items() if value is not None}
         return jwt.encode({"alg": "ES384", "typ": "JWT", "kid": "ehr-1"}, claims, key or self.key,
                           algorithms=["ES384"])
 
