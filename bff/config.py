@@ -26,6 +26,13 @@ DEMO_HOST_PORT = 8090
 DEMO_EHR_PORT = 8091
 DEMO_EHR_IDENTIFIER_SYSTEM = "https://ehr.example.org/fhir/sid/national-id"  # examples/ehr's Patient identifiers
 DEMO_EHR_CDS_ISSUER = "https://ehr.example.org/cds-client"  # the iss of examples/ehr's CDS Hooks JWTs
+# The private key demo-ehr signs its SMART client assertions with (private_key_jwt); public like every demo value.
+DEMO_EHR_CLIENT_KEY = {
+    "kty": "EC", "crv": "P-384", "kid": "demo-ehr-client-1",
+    "x": "5jux98KhgitNF3bfnv5bgH0kNk24TN674dfC7DXe_PYsDA65pbi3Ac2LC2ZRV-QU",
+    "y": "8p4pR_rUqYmLztOHuK0l4J0raMgeT1gVjZfobCSR7aoAAeOd2wojEDXwMGdPj7TM",
+    "d": "vkEgSI5Wz6WQCccyS1RXNnWRiOwPEydLEtD3YyyJBhBS5micAfiyqTCk7krcDi8G",
+}
 DEMO_CALLBACK_SECRET = "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE="
 # The example host app's API key per prescription market (examples/his picks one by the market chosen).
 DEMO_API_KEYS = {"v1": "demo-his-api-key", "v1.1": "demo-his-eu-api-key", "v2": "demo-his-es-api-key"}
@@ -50,7 +57,7 @@ def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=(), ehr_port=DEMO_EHR_PORT
         {"id": "demo-his-es", "api_key": DEMO_API_KEYS["v2"], "prescription_version": "v2", **shared},
         {"id": "demo-ehr", "api_key": "demo-ehr-api-key", "origins": ehr_origins, "outcome_format": "fhir",
          "smart": {"issuers": [f"{origin}/fhir" for origin in ehr_origins], "client_id": "osigu-widgets",
-                   "identifier_system": DEMO_EHR_IDENTIFIER_SYSTEM},
+                   "identifier_system": DEMO_EHR_IDENTIFIER_SYSTEM, "jwks_private_key": DEMO_EHR_CLIENT_KEY},
          "cds": {"issuers": {DEMO_EHR_CDS_ISSUER: f"http://127.0.0.1:{ehr_port}/jwks"}}},
     ]
 
