@@ -115,12 +115,14 @@ def launch(widget):
         raise Refused(502, _("The EHR did not answer; close this panel and launch the app again."))
     state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     db.session.execute(delete(SmartLaunch).where(SmartLaunch.created_at < utcnow() - STATE_TTL))  # stale launches
+    kept = {"token": endpoints["token_endpoint"]}
     # The id_token's keys and issuer, when the EHR signs users in with OpenID Connect (sso-openid-connect).
-    oidc = {"jwks": endpoints.get("jwks_uri"), "issuer": endpoints.get("issuer")}
+    if isinstance(endpoints.get("jwks_uri"), str) and endpoints["jwks_uri"].startswith(schemes):
+        kept["jwks"] = endpoints["jwks_uri"]
+    if isinstance(endpoints.get("issuer"), str):
+        kept["issuer"] = endpoints["issuer"]
     db.session.add(SmartLaunch(state=state, host_app_id=host_app.id, widget=widget, issuer=issuer.rstrip("/"),
-                               endpoints={"token": endpoints["token_endpoint"]} | {
-                                   key: value for key, value in oidc.items() if isinstance(value, str)},
-                               code_verifier=verifier, locale=g.locale))
+                               endpoints=kept, code_verifier=verifier, locale=g.locale))
     db.session.commit()
     query = {"response_type": "code", "client_id": host_app.smart.client_id, "redirect_uri": _redirect_uri(),
              "launch": launch_id, "scope": SCOPES, "state": state, "aud": issuer,
@@ -159,9 +161,9 @@ def callback():
     if host_app is None or host_app.smart is None or started.issuer not in host_app.smart.issuers:
         raise Refused(400, _("This EHR is not registered to launch Osigu's widgets."))
     answer = _exchange(host_app, started, request.args.get("code", ""))
+    launched_by = str(_fhir_user(host_app, started, answer) or "SMART user")  # the EHR's Practitioner reference
     origin = _ehr_origin(host_app, answer)
     context = _context(host_app, started, answer)
-    launched_by = str(_fhir_user(host_app, started, answer) or "SMART user")  # the EHR's Practitioner reference
     user = {"id": launched_by[:100], "name": launched_by[:200], "role": ROLES[started.widget]}
     _session, token = mint(host_app, started.widget, origin, started.locale, user, context)
     messaging = answer.get("smart_web_messaging_handle")

@@ -6,6 +6,7 @@ JWKS the BFF publishes). The token response carries the launch context (patient,
 Messaging handle and origin, a CDS card's appContext) and an id_token naming the doctor (`fhirUser`).
 """
 
+import hmac
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,7 +52,8 @@ class Client(ClientMixin):
         return redirect_uri == self.redirect_uri
 
     def check_client_secret(self, client_secret):
-        return self.secret is not None and client_secret == self.secret
+        return isinstance(client_secret, str) and self.secret is not None and hmac.compare_digest(
+            client_secret, self.secret)
 
     def check_endpoint_auth_method(self, method, endpoint):
         if self.jwks_url:
