@@ -6,6 +6,7 @@ import time
 
 import pytest
 import requests
+from authlib.oauth2.rfc7523 import private_key_jwt_sign
 from flask import Flask, request
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
@@ -63,6 +64,13 @@ def ehr(smart_ehr, bff_url):
     return smart_ehr.url
 
 
+def assert_launch_refused(ehr, words):
+    """The launch ends on the refusal page saying words (in Spanish: the browser sent no language), no session."""
+    _hops, page = launch(ehr)
+    assert page.status_code == 400
+    assert words in page.text and "data-session-token" not in page.text
+
+
 def launched_user(bff_app):
     with bff_app.app_context():
         return db.session.scalars(db.select(WidgetSession)).one().user
@@ -105,9 +113,25 @@ def elsewhere_jwks(serve_wsgi):
 
 def test_the_ehr_refuses_an_assertion_its_registered_keys_do_not_verify(ehr, smart_ehr, elsewhere_jwks):
     smart_ehr.config["CLIENT_JWKS_URL"] = elsewhere_jwks
-    _hops, page = launch(ehr)
-    assert page.status_code == 400
-    assert "rechazó" in page.text and "data-session-token" not in page.text
+    assert_launch_refused(ehr, "rechazó")
+
+
+def test_the_ehrs_token_endpoint_takes_an_assertion_once_and_only_if_it_lives_five_minutes_at_most(
+        ehr, assertion_key):
+    token_url = f"{ehr}/auth/token"
+
+    def exchange(expires_in, jti):
+        assertion = private_key_jwt_sign(assertion_key, "osigu-widgets", token_url, alg=ALGS[assertion_key.key_type],
+                                         claims={"exp": int(time.time()) + expires_in, "jti": jti},
+                                         header={"kid": assertion_key.kid})
+        return requests.post(token_url, timeout=15, data={
+            "grant_type": "authorization_code", "code": "made-up", "code_verifier": "v" * 43,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion}).json()["error"]
+
+    assert exchange(3600, "long-lived") == "invalid_client"
+    assert exchange(240, "first") == "invalid_grant"  # the client is authenticated; the code is made up
+    assert exchange(240, "first") == "invalid_client"  # the same assertion again
 
 
 def test_the_user_is_the_fhir_user_of_the_verified_id_token(ehr, bff_app):
@@ -124,16 +148,12 @@ def test_the_user_is_the_fhir_user_of_the_verified_id_token(ehr, bff_app):
 ])
 def test_an_id_token_for_someone_else_or_expired_is_refused(ehr, smart_ehr, forged):
     smart_ehr.config["ID_TOKEN_CLAIMS"] = forged
-    _hops, page = launch(ehr)
-    assert page.status_code == 400
-    assert "No se pudo verificar el inicio de sesión" in page.text and "data-session-token" not in page.text
+    assert_launch_refused(ehr, "No se pudo verificar el inicio de sesión")
 
 
 def test_an_id_token_signed_with_a_key_the_ehrs_jwks_does_not_list_is_refused(ehr, smart_ehr):
     smart_ehr.config["ID_TOKEN_KEY"] = RSAKey.generate_key(2048, parameters={"kid": "ehr-oidc-1"}, private=True)
-    _hops, page = launch(ehr)
-    assert page.status_code == 400
-    assert "No se pudo verificar el inicio de sesión" in page.text and "data-session-token" not in page.text
+    assert_launch_refused(ehr, "No se pudo verificar el inicio de sesión")
 
 
 def parse(smart):
