@@ -185,7 +185,9 @@ def demo(simulator_port, bff_port, host_port, ehr_port, allowed_origins):
                               env={"HIS_BFF_URL": bff_url, "HIS_API_KEYS": json.dumps(DEMO_API_KEYS),
                                    "HIS_CALLBACK_SECRET": DEMO_CALLBACK_SECRET}))
         children.append(start("examples.ehr", ["--port", str(ehr_port)], f"{ehr_url}/",
-                              os.path.join(logs, "ehr.log"), env={"EHR_BFF_URL": bff_url}))
+                              os.path.join(logs, "ehr.log"),
+                              env={"EHR_BFF_URL": bff_url,  # demo-ehr authenticates with private_key_jwt
+                                   "EHR_CLIENT_JWKS_URL": f"{bff_url}/smart/demo-ehr/jwks.json"}))
         click.echo(f"Open {host_url} and issue a prescription (the example HIS, with the widget in it).")
         click.echo(f"Or open {ehr_url}, an EHR that launches the widgets with SMART on FHIR.")
         if allowed_origins:

@@ -6,9 +6,13 @@ import ipaddress
 import json
 import os
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from joserfc import jwk
+from joserfc.errors import JoseError
 
 ENVIRONMENTS = {
     "local": "http://127.0.0.1:8070",
@@ -22,12 +26,22 @@ DEMO_HOST_PORT = 8090
 DEMO_EHR_PORT = 8091
 DEMO_EHR_IDENTIFIER_SYSTEM = "https://ehr.example.org/fhir/sid/national-id"  # examples/ehr's Patient identifiers
 DEMO_EHR_CDS_ISSUER = "https://ehr.example.org/cds-client"  # the iss of examples/ehr's CDS Hooks JWTs
+# The private key demo-ehr signs its SMART client assertions with (private_key_jwt); public like every demo value.
+DEMO_EHR_CLIENT_KEY = {
+    "kty": "EC", "crv": "P-384", "kid": "demo-ehr-client-1",
+    "x": "5jux98KhgitNF3bfnv5bgH0kNk24TN674dfC7DXe_PYsDA65pbi3Ac2LC2ZRV-QU",
+    "y": "8p4pR_rUqYmLztOHuK0l4J0raMgeT1gVjZfobCSR7aoAAeOd2wojEDXwMGdPj7TM",
+    "d": "vkEgSI5Wz6WQCccyS1RXNnWRiOwPEydLEtD3YyyJBhBS5micAfiyqTCk7krcDi8G",
+}
 DEMO_CALLBACK_SECRET = "whsec_bG9jYWwtZGVtby1jYWxsYmFjay1zZWNyZXQtMDE="
 # The example host app's API key per prescription market (examples/his picks one by the market chosen).
 DEMO_API_KEYS = {"v1": "demo-his-api-key", "v1.1": "demo-his-eu-api-key", "v2": "demo-his-es-api-key"}
 MIN_SECRET_KEY_CHARS = 32
 OUTCOME_FORMATS = ("osigu", "fhir")
 MIN_WEBHOOK_SECRET_BYTES = 24  # Standard Webhooks: secrets of 24 to 64 random bytes
+# SMART's asymmetric client authentication: the one algorithm per key type it allows (EC on P-384 only).
+SMART_ASSERTION_ALGS = {"RSA": "RS384", "EC": "ES384"}
+MIN_RSA_BITS = 2048
 
 
 def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=(), ehr_port=DEMO_EHR_PORT):
@@ -43,7 +57,7 @@ def demo_host_apps(port=DEMO_HOST_PORT, extra_origins=(), ehr_port=DEMO_EHR_PORT
         {"id": "demo-his-es", "api_key": DEMO_API_KEYS["v2"], "prescription_version": "v2", **shared},
         {"id": "demo-ehr", "api_key": "demo-ehr-api-key", "origins": ehr_origins, "outcome_format": "fhir",
          "smart": {"issuers": [f"{origin}/fhir" for origin in ehr_origins], "client_id": "osigu-widgets",
-                   "identifier_system": DEMO_EHR_IDENTIFIER_SYSTEM},
+                   "identifier_system": DEMO_EHR_IDENTIFIER_SYSTEM, "jwks_private_key": DEMO_EHR_CLIENT_KEY},
          "cds": {"issuers": {DEMO_EHR_CDS_ISSUER: f"http://127.0.0.1:{ehr_port}/jwks"}}},
     ]
 
@@ -91,6 +105,8 @@ class SmartClient:
     client_id: str
     identifier_system: str  # the Patient identifier system whose value is the document Osigu knows the patient by
     client_secret: str | None = field(default=None, repr=False)
+    # The private JWK (JSON text, with its kid and alg) that signs the client assertions (private_key_jwt).
+    jwks_private_key: str | None = field(default=None, repr=False)
 
 
 def origin_ok(origin):
@@ -225,15 +241,15 @@ def parse_host_apps(raw, local=True):
 
 
 def _smart_client(smart, where, local):
-    """Read a host app's `"smart": {"issuers", "client_id", "client_secret"?, "identifier_system"}`."""
+    """Read a host app's `"smart": {"issuers", "client_id", "client_secret"? | "jwks_private_key"?,
+    "identifier_system"}`."""
     if smart is None:
         return None
     shape = (f"{where}.smart must be {{\"issuers\": [\"<FHIR base URL>\"], \"client_id\": \"...\", "
-             "\"client_secret\"?: \"...\", \"identifier_system\": \"<the Patient identifier system of its "
-             "documents>\"}.")
-    if isinstance(smart, dict) and "jwks_private_key" in smart:
-        raise ConfigError(f"{where}.smart.jwks_private_key is not supported yet: use client_secret.")
-    if not isinstance(smart, dict) or set(smart) - {"issuers", "client_id", "client_secret", "identifier_system"}:
+             "\"client_secret\"?: \"...\" | \"jwks_private_key\"?: {<private JWK>}, \"identifier_system\": "
+             "\"<the Patient identifier system of its documents>\"}.")
+    if not isinstance(smart, dict) or set(smart) - {"issuers", "client_id", "client_secret", "jwks_private_key",
+                                                   "identifier_system"}:
         raise ConfigError(shape)
     issuers = smart.get("issuers")
     if not isinstance(issuers, list) or not issuers or not all(
@@ -245,8 +261,41 @@ def _smart_client(smart, where, local):
         raise ConfigError(shape)
     if "client_secret" in smart and not (isinstance(smart["client_secret"], str) and smart["client_secret"]):
         raise ConfigError(shape)
+    if "client_secret" in smart and "jwks_private_key" in smart:
+        raise ConfigError(f"{where}.smart: client_secret and jwks_private_key exclude each other; give the one "
+                          "way of authenticating the EHR registered the app with.")
+    private_key = smart.get("jwks_private_key")
     return SmartClient(issuers=tuple(iss.rstrip("/") for iss in issuers), client_id=smart["client_id"],
-                       identifier_system=smart["identifier_system"], client_secret=smart.get("client_secret"))
+                       identifier_system=smart["identifier_system"], client_secret=smart.get("client_secret"),
+                       jwks_private_key=None if private_key is None else _assertion_key(
+                           private_key, f"{where}.smart.jwks_private_key"))
+
+
+def _assertion_key(raw, where):
+    """A private RSA (RS384) or EC P-384 (ES384) JWK, as JSON text with its kid (else its thumbprint) and alg."""
+    if not isinstance(raw, dict) or "keys" in raw:
+        raise ConfigError(f"{where} must be one private JWK as a JSON object, such as {{\"kty\": \"EC\", "
+                          "\"crv\": \"P-384\", \"x\": ..., \"y\": ..., \"d\": ..., \"kid\": ...} (not a JWKS).")
+    try:
+        with warnings.catch_warnings():  # joserfc warns of a short RSA key; the check below refuses it instead
+            warnings.simplefilter("ignore")
+            key = jwk.import_key(raw)
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        raise ConfigError(f"{where} is not a usable JWK ({type(error).__name__}: {error}).") from None
+    if key.key_type not in SMART_ASSERTION_ALGS:
+        raise ConfigError(f"{where} is not an RSA or EC key (kty {key.key_type}): SMART's asymmetric client "
+                          "authentication signs with an RSA (RS384) or EC P-384 (ES384) private key; a shared "
+                          "secret goes in client_secret.")
+    if not key.is_private:
+        raise ConfigError(f"{where} is a public key: give the private JWK (with \"d\"); the BFF publishes its "
+                          "public half for the EHR at /smart/<host app id>/jwks.json.")
+    alg = SMART_ASSERTION_ALGS[key.key_type]
+    if raw.get("alg", alg) != alg or (key.key_type == "EC" and raw.get("crv") != "P-384"):
+        raise ConfigError(f"{where}: SMART allows RS384 with an RSA key or ES384 with an EC P-384 key, not "
+                          f"{raw.get('alg') or raw.get('crv')}.")
+    if key.key_type == "RSA" and key.public_key.key_size < MIN_RSA_BITS:
+        raise ConfigError(f"{where} is an RSA key of {key.public_key.key_size} bits; use {MIN_RSA_BITS} or more.")
+    return json.dumps(key.as_dict(private=True) | {"kid": raw.get("kid") or key.thumbprint(), "alg": alg})
 
 
 def _cds_issuers(cds, where, local):

@@ -1,18 +1,24 @@
 """SMART on FHIR EHR launch: an EHR opens a widget in its own frame, signed in without a popup or a cookie.
 
 The launch asks the EHR's authorization server for a code (PKCE S256, state kept here, single use);
-the callback exchanges it server-side, reads the launch context, finds the patient at Osigu by the
+the callback exchanges it server-side (authenticated by a client secret or a signed client assertion),
+verifies the id_token that names the user, reads the launch context, finds the patient at Osigu by the
 identifier system the host app registered, mints a widget session and serves the widget page itself.
 """
 
 import json
 import secrets
+import time
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from authlib.integrations.requests_client.oauth2_session import OAuth2ClientAuth
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from joserfc import jwk, jwt
+from joserfc.errors import JoseError
 from pydantic import ValidationError
 from sqlalchemy import JSON, DateTime, String, delete, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import contexts, delivery, host_apps
 from .db import db, utcnow
 from .i18n import LOCALES
-from .security import widget_page_policy
+from .security import cacheable, widget_page_policy
 from .sessions import WIDGETS, mint
 from .upstream import UpstreamError
 
@@ -30,6 +36,8 @@ STATE_TTL = timedelta(minutes=10)  # from the EHR's launch to the doctor back fr
 SCOPES = "launch openid fhirUser patient/Patient.read"
 ROLES = {"prescription": "doctor", "preauth": "doctor", "dispensing": "pharmacist"}
 DOCUMENT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
+ASSERTION_SECONDS = 300  # SMART: a client assertion expires at most five minutes after it is made
+ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "ES256", "ES384"]  # RS256 is the one SMART asks every EHR for
 
 
 class SmartLaunch(db.Model):
@@ -40,7 +48,7 @@ class SmartLaunch(db.Model):
     host_app_id: Mapped[str] = mapped_column(String(100))
     widget: Mapped[str] = mapped_column(String(20))
     issuer: Mapped[str] = mapped_column(String(300))
-    endpoints: Mapped[dict] = mapped_column(JSON)  # the token endpoint the discovery named
+    endpoints: Mapped[dict] = mapped_column(JSON)  # the token endpoint, JWKS and issuer the discovery named
     code_verifier: Mapped[str] = mapped_column(String(128))
     locale: Mapped[str] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -71,9 +79,10 @@ def _launcher(issuer):
     return next((app for app in host_apps.all_host_apps() if app.smart and issuer in app.smart.issuers), None)
 
 
-def _fetch(method, url, form=None, token=None):
+def _fetch(method, url, form=None, token=None, client_auth=None):
     """(status, JSON) from the EHR, under the guards of a callback (public addresses only outside local)."""
     session = delivery.new_session()
+    session.auth = client_auth
     if token:
         session.headers["Authorization"] = f"Bearer {token}"
     session.headers["Accept"] = "application/json"
@@ -106,9 +115,14 @@ def launch(widget):
         raise Refused(502, _("The EHR did not answer; close this panel and launch the app again."))
     state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     db.session.execute(delete(SmartLaunch).where(SmartLaunch.created_at < utcnow() - STATE_TTL))  # stale launches
+    kept = {"token": endpoints["token_endpoint"]}
+    # The id_token's keys and issuer, when the EHR signs users in with OpenID Connect (sso-openid-connect).
+    if isinstance(endpoints.get("jwks_uri"), str) and endpoints["jwks_uri"].startswith(schemes):
+        kept["jwks"] = endpoints["jwks_uri"]
+    if isinstance(endpoints.get("issuer"), str):
+        kept["issuer"] = endpoints["issuer"]
     db.session.add(SmartLaunch(state=state, host_app_id=host_app.id, widget=widget, issuer=issuer.rstrip("/"),
-                               endpoints={"token": endpoints["token_endpoint"]}, code_verifier=verifier,
-                               locale=g.locale))
+                               endpoints=kept, code_verifier=verifier, locale=g.locale))
     db.session.commit()
     query = {"response_type": "code", "client_id": host_app.smart.client_id, "redirect_uri": _redirect_uri(),
              "launch": launch_id, "scope": SCOPES, "state": state, "aud": issuer,
@@ -147,9 +161,9 @@ def callback():
     if host_app is None or host_app.smart is None or started.issuer not in host_app.smart.issuers:
         raise Refused(400, _("This EHR is not registered to launch Osigu's widgets."))
     answer = _exchange(host_app, started, request.args.get("code", ""))
+    launched_by = str(_fhir_user(host_app, started, answer) or "SMART user")  # the EHR's Practitioner reference
     origin = _ehr_origin(host_app, answer)
     context = _context(host_app, started, answer)
-    launched_by = str(answer.get("fhirUser") or "SMART user")  # the EHR's Practitioner reference
     user = {"id": launched_by[:100], "name": launched_by[:200], "role": ROLES[started.widget]}
     _session, token = mint(host_app, started.widget, origin, started.locale, user, context)
     messaging = answer.get("smart_web_messaging_handle")
@@ -166,10 +180,60 @@ def _exchange(host_app, started, code):
             "client_id": host_app.smart.client_id, "code_verifier": started.code_verifier}
     if host_app.smart.client_secret:
         form["client_secret"] = host_app.smart.client_secret
-    status, answer = _fetch("POST", started.endpoints["token"], form=form)
+    status, answer = _fetch("POST", started.endpoints["token"], form=form,
+                            client_auth=_assertion_auth(host_app.smart, started.endpoints["token"]))
     if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
         raise Refused(400, _("The EHR refused the launch; launch the app again from the EHR."))
     return answer
+
+
+def _assertion_auth(smart, token_endpoint):
+    """SMART's private_key_jwt (Authlib's): a JWT signed with the host app's key, iss = sub = client_id,
+    aud = the token endpoint, a fresh jti, and five minutes of life; None for a secret or a public client."""
+    if not smart.jwks_private_key:
+        return None
+    key = jwk.import_key(json.loads(smart.jwks_private_key))
+    assertion = PrivateKeyJWT(token_endpoint, claims={"exp": int(time.time()) + ASSERTION_SECONDS},
+                              headers={"kid": key.kid, "typ": "JWT"}, alg=key.alg)
+    return OAuth2ClientAuth(smart.client_id, key, auth_method=assertion)
+
+
+def _fhir_user(host_app, started, answer):
+    """The user the EHR signed in: the fhirUser of its id_token, verified against its JWKS (iss, aud, exp).
+
+    Without an id_token, the token response's own `fhirUser` (not standard, but some EHRs send it).
+    """
+    id_token = answer.get("id_token")
+    if id_token is None:
+        return answer.get("fhirUser")
+    refused = Refused(400, _("The EHR's sign-in could not be verified; launch the app again from the EHR."))
+    if not isinstance(id_token, str) or "jwks" not in started.endpoints:
+        raise refused
+    status, found = _fetch("GET", started.endpoints["jwks"])
+    if status != 200:
+        raise refused
+    expected = jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": started.endpoints.get("issuer", started.issuer)},
+        aud={"essential": True, "value": host_app.smart.client_id}, exp={"essential": True}, sub={"essential": True})
+    try:
+        claims = jwt.decode(id_token, jwk.KeySet.import_key_set(found), algorithms=ID_TOKEN_ALGORITHMS).claims
+        expected.validate(claims)
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        current_app.logger.warning("SMART: id_token from %s refused: %s", started.issuer, type(error).__name__)
+        raise refused from None
+    return claims.get("fhirUser")
+
+
+@bp.get("/smart/<host_app_id>/jwks.json")
+@cacheable
+def jwks(host_app_id):
+    """The public key of a host app's client assertions, for the EHR that registered it (private_key_jwt)."""
+    host_app = host_apps.by_id(host_app_id)
+    if host_app is None or host_app.smart is None or not host_app.smart.jwks_private_key:
+        abort(404)
+    key = jwk.import_key(json.loads(host_app.smart.jwks_private_key))
+    public = key.as_dict(private=False) | {"kid": key.kid, "alg": key.alg, "use": "sig"}
+    return {"keys": [public]}, 200, {"Cache-Control": "public, max-age=300"}  # the EHR may keep it a while
 
 
 def _ehr_origin(host_app, answer):

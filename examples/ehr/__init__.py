@@ -2,7 +2,8 @@
 
 It plays every part a real EHR (Oracle Health, Epic, OpenEMR...) plays for an app: its FHIR base URL
 (the launch's `iss`) with `/.well-known/smart-configuration` and `Patient/{id}`; an authorization
-server that approves its signed-in doctor at once (authorize, token; PKCE S256, each code used once);
+server that approves its signed-in doctor at once (Authlib, in authorization.py: authorize, token; PKCE
+S256, each code used once; an id_token naming the doctor);
 and a chart page that opens each widget in its frame and takes the drafts the widget sends back
 (and the updates of its own draft order: a preauth's authorization).
 When the doctor selects a draft order, the chart asks the BFF's CDS Hooks coverage service (order-select,
@@ -12,21 +13,22 @@ It knows only the BFF's URL and its own SMART and CDS client registrations there
 
 import os
 import secrets
-import threading
 import time
 import uuid
 from urllib.parse import urlencode, urlsplit
 
 import requests
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from authlib.oauth2 import OAuth2Error
 from flask import Flask, abort, jsonify, redirect, render_template, request
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, RSAKey
 
-CLIENT_ID = "osigu-widgets"
+from .authorization import ASSERTION_ALGORITHMS, SCOPES, EhrAuthorizationServer
+
 # What this EHR's Patient identifiers are in: the national id (a Colombian cédula, CC) Osigu finds patients by.
 IDENTIFIER_SYSTEM = "https://ehr.example.org/fhir/sid/national-id"
 DOCTOR = "Practitioner/dr-laura-ruiz"
+SIGNED_IN = {"id": DOCTOR, "name": "Dra. Laura Ruiz"}  # the EHR's user, who approves every launch at once
 PATIENTS = {
     "ana": {"resourceType": "Patient", "id": "ana", "name": [{"family": "López", "given": ["Ana"]}],
             "birthDate": "1990-04-11", "gender": "female",
@@ -49,21 +51,23 @@ OSIGU = "https://osigu.com/fhir"
 ORDERS = {"IMG-020": "CT of the head", "LAB-001": "Complete blood count", "MED-001": "Amoxicillin 500 mg"}
 SPONSOR = "seguros-andinos"
 WIDGETS = ("prescription", "dispensing", "preauth")
-CODE_SECONDS = 60
 
 
-def create_app(bff_url=None, client_secret=None):
-    """The EHR, talking to the BFF at bff_url (or EHR_BFF_URL); tests may set app.config["DENY"] to refuse the
-    authorization, and ?refuse_drafts=1 on the chart makes its scratchpad refuse what the app sends."""
+def create_app(bff_url=None, client_secret=None, client_jwks_url=None):
+    """The EHR, talking to the BFF at bff_url (or EHR_BFF_URL), which registered as a public client, with a
+    client_secret (EHR_CLIENT_SECRET) or with the JWKS of its client assertions at client_jwks_url
+    (EHR_CLIENT_JWKS_URL). Tests may set app.config["DENY"] to refuse the authorization and ID_TOKEN_KEY or
+    ID_TOKEN_CLAIMS to forge id_tokens; ?refuse_drafts=1 on the chart makes its scratchpad refuse what the app
+    sends."""
     app = Flask(__name__)
     app.config.update(BFF_URL=(bff_url or os.environ.get("EHR_BFF_URL", "http://127.0.0.1:8080")).rstrip("/"),
-                      CLIENT_SECRET=client_secret or os.environ.get("EHR_CLIENT_SECRET"), DENY=False)
-    lock = threading.Lock()
-    launches, codes, tokens = {}, {}, {}  # in memory: a demo, restarted with the other demo servers
+                      CLIENT_SECRET=client_secret or os.environ.get("EHR_CLIENT_SECRET"),
+                      CLIENT_JWKS_URL=client_jwks_url or os.environ.get("EHR_CLIENT_JWKS_URL"), DENY=False)
     signing_key = ECKey.generate_key("P-384", parameters={"kid": "ehr-cds-1"}, private=True)
-
-    def issuer():
-        return request.url_root + "fhir"
+    app.config.update(ID_TOKEN_KEY=RSAKey.generate_key(2048, parameters={"kid": "ehr-oidc-1"}, private=True),
+                      ID_TOKEN_CLAIMS={})
+    published_keys = [key.as_dict(private=False) for key in (signing_key, app.config["ID_TOKEN_KEY"])]
+    server = EhrAuthorizationServer(app)
 
     @app.get("/")
     def chart():
@@ -107,7 +111,8 @@ def create_app(bff_url=None, client_secret=None):
 
     @app.get("/jwks")
     def jwks():
-        return {"keys": [signing_key.as_dict(private=False)]}
+        """The keys of this EHR's CDS Hooks calls and of its id_tokens."""
+        return {"keys": published_keys}
 
     @app.get("/launch/<widget>")
     def launch(widget):
@@ -122,62 +127,39 @@ def create_app(bff_url=None, client_secret=None):
         context = {"patient": patient, "encounter": ENCOUNTER, "handle": secrets.token_urlsafe(16)}
         if request.args.get("appContext"):
             context["appContext"] = request.args["appContext"]
-        with lock:
-            launches[launch_id] = context
-        query = urlencode({"iss": issuer(), "launch": launch_id})
+        with server.lock:
+            server.launches[launch_id] = context
+        query = urlencode({"iss": server.issuer(), "launch": launch_id})
         return redirect(f"{app.config['BFF_URL']}/smart/{widget}/launch?{query}")
 
     @app.get("/fhir/.well-known/smart-configuration")
     def smart_configuration():
         root = request.url_root.rstrip("/")
-        return {"authorization_endpoint": f"{root}/auth/authorize", "token_endpoint": f"{root}/auth/token",
+        return {"issuer": server.issuer(), "jwks_uri": f"{root}/jwks",
+                "authorization_endpoint": f"{root}/auth/authorize", "token_endpoint": f"{root}/auth/token",
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
+                                                          "private_key_jwt"],
+                "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
                 "grant_types_supported": ["authorization_code"], "code_challenge_methods_supported": ["S256"],
-                "scopes_supported": ["launch", "openid", "fhirUser", "patient/Patient.read"],
-                "capabilities": ["launch-ehr", "client-confidential-symmetric", "context-ehr-patient",
+                "scopes_supported": list(SCOPES), "response_types_supported": ["code"],
+                "capabilities": ["launch-ehr", "client-public", "client-confidential-symmetric",
+                                 "client-confidential-asymmetric", "sso-openid-connect", "context-ehr-patient",
                                  "context-ehr-encounter", "smart-web-messaging"]}
 
     @app.get("/auth/authorize")
     def authorize():
         """Approve the signed-in doctor at once (a real EHR may ask); errors go back as RFC 6749 says."""
-        args = request.args
-        if args.get("client_id") != CLIENT_ID or args.get("redirect_uri") != f"{app.config['BFF_URL']}/smart/callback":
-            return "Unknown client or redirect URI.", 400
-        back = args["redirect_uri"]
-        with lock:
-            context = launches.pop(args.get("launch", ""), None)
-        if app.config["DENY"]:
-            return redirect(f"{back}?{urlencode({'error': 'access_denied', 'state': args.get('state', '')})}")
-        if (context is None or args.get("response_type") != "code" or args.get("aud") != issuer()
-                or args.get("code_challenge_method") != "S256" or not args.get("code_challenge")):
-            return redirect(f"{back}?{urlencode({'error': 'invalid_request', 'state': args.get('state', '')})}")
-        code = secrets.token_urlsafe(24)
-        with lock:
-            codes[code] = context | {"challenge": args["code_challenge"], "redirect_uri": back,
-                                     "expires": time.monotonic() + CODE_SECONDS}
-        return redirect(f"{back}?{urlencode({'code': code, 'state': args.get('state', '')})}")
+        try:
+            grant = server.get_consent_grant(end_user=SIGNED_IN)
+        except OAuth2Error as error:
+            return server.handle_error_response(request, error)
+        return server.create_authorization_response(grant_user=None if app.config["DENY"] else SIGNED_IN,
+                                                  grant=grant)
 
     @app.post("/auth/token")
     def token():
-        """Exchange a code once, checking the client, its secret, the redirect URI and the PKCE verifier."""
-        form = request.form
-        with lock:
-            granted = codes.pop(form.get("code", ""), None)  # a code is used once: a replay finds nothing
-        if form.get("client_id") != CLIENT_ID or (app.config["CLIENT_SECRET"]
-                                                  and form.get("client_secret") != app.config["CLIENT_SECRET"]):
-            return jsonify(error="invalid_client"), 401
-        if (granted is None or granted["expires"] < time.monotonic() or form.get("redirect_uri") !=
-                granted["redirect_uri"] or create_s256_code_challenge(form.get("code_verifier", "")) !=
-                granted["challenge"]):
-            return jsonify(error="invalid_grant"), 400
-        access_token = secrets.token_urlsafe(24)
-        with lock:
-            tokens[access_token] = granted["patient"]
-        answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
-                  "scope": "launch openid fhirUser patient/Patient.read", "patient": granted["patient"],
-                  "encounter": granted["encounter"], "fhirUser": f"{issuer()}/{DOCTOR}", "need_patient_banner": False,
-                  "smart_web_messaging_handle": granted["handle"],
-                  "smart_web_messaging_origin": request.url_root.rstrip("/")}
-        return answer | ({"appContext": granted["appContext"]} if "appContext" in granted else {})
+        """Exchange a code once: Authlib checks the client, the redirect URI and the PKCE verifier."""
+        return server.create_token_response()
 
     def draft_order(patient, product):
         """The draft order the doctor selected, as this EHR holds it in its scratchpad."""
@@ -208,9 +190,7 @@ def create_app(bff_url=None, client_secret=None):
     def patient(patient_id):
         """A Patient, for a token issued for that patient only."""
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-        with lock:
-            allowed = tokens.get(presented) if scheme.lower() == "bearer" else None
-        if allowed != patient_id:
+        if scheme.lower() != "bearer" or server.patient_for(presented) != patient_id:
             return jsonify(resourceType="OperationOutcome", issue=[{"severity": "error", "code": "forbidden"}]), 403
         return PATIENTS[patient_id], 200, {"Content-Type": "application/fhir+json"}
 

@@ -27,6 +27,8 @@ def ehr_stack(simulator_url, serve_wsgi, tmp_path):
         "OUTBOX_WORKER": False,
     })
     ehr.config["BFF_URL"] = serve_wsgi(app)
+    # As the demo registers demo-ehr: the BFF authenticates with private_key_jwt, its public key served here.
+    ehr.config["CLIENT_JWKS_URL"] = f"{ehr.config['BFF_URL']}/smart/demo-ehr/jwks.json"
 
     class Stack:
         url, bff = ehr_url, ehr.config["BFF_URL"]

@@ -24,7 +24,7 @@ def test_a_smart_block_is_read_with_its_issuers_without_a_trailing_slash():
     (SMART | {"issuers": ["http://ehr.example.org/fhir"]}, "https outside OSIGU_ENV=local"),
     ({k: v for k, v in SMART.items() if k != "identifier_system"}, "identifier_system"),
     (SMART | {"scope": "x"}, "identifier_system"),
-    (SMART | {"jwks_private_key": "{}"}, "not supported yet"),
+    (SMART | {"jwks_private_key": "{}"}, "one private JWK as a JSON object"),
 ])
 def test_a_bad_smart_block_is_refused(smart, words):
     with pytest.raises(ConfigError, match=words):
