@@ -207,7 +207,7 @@
   body.addEventListener("osigu:exit", function (event) {
     post("exit", { reason: String(event.detail.reason), step: String(event.detail.step) });
   });
-  body.addEventListener("osigu:error", function (event) { post("error", event.detail.error); });
+  body.addEventListener("osigu:error", function (event) { post("error", event.detail.problem); });
   // One poll may bring several pended groups' decisions: the host hears each as its own message.
   body.addEventListener("osigu:authorization_decided", function (event) {
     (event.detail.decisions || []).forEach(function (decision) {

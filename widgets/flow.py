@@ -99,7 +99,8 @@ class Flow:
         response = current_app.make_response((html, 200 if status == INVALID else status))
         if status == INVALID:
             response.headers[STATUS_HEADER] = str(INVALID)
-        return announce(response, "osigu:error", {"error": error_event(alert)}) if alert else response
+        # Not under an "error" key: htmx logs any event detail with one to the console, and a widget logs nothing.
+        return announce(response, "osigu:error", {"problem": error_event(alert)}) if alert else response
 
     def alert(self, error):
         """What went wrong upstream, in the user's language, with this widget's own messages for its error codes."""

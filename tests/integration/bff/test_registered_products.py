@@ -75,7 +75,7 @@ class Refused(Exception):
 def act(w, method, path, form=None):
     """One step as a doctor takes it: when the BFF's own calls are all in flight, wait as told and try again."""
     while busy := BUSY.search((answer := w.request(method, path, data=form)).text):
-        error = trigger_of(answer).get("osigu:error", {}).get("error")
+        error = trigger_of(answer).get("osigu:error", {}).get("problem")
         assert error is None or error["retryable"] is True  # a search shows it in place; a step also tells the host
         if "BFF-BUSY" not in answer.text:
             raise Refused(busy.group(1))

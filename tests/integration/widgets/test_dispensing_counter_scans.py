@@ -43,7 +43,7 @@ def test_a_pack_scanned_into_the_code_field_is_said_to_be_one(widget):
     refused = w.post("/code", data={"code": pack("07709990000429", "LOT-1")})
     assert invalid(refused) and step_of(refused) == "code"
     assert "That is a pack's barcode, not a code" in html.unescape(refused.text)
-    assert trigger_of(refused)["osigu:error"]["error"]["code"] == "INVALID_CODE"
+    assert trigger_of(refused)["osigu:error"]["problem"]["code"] == "INVALID_CODE"
     assert 'value=""' in refused.text  # emptied: the next scan is the code alone
 
 

@@ -204,13 +204,13 @@ class TestLock:
         assert "/dispense" not in looked.text and "/complete" not in looked.text
         again = theirs.post("/queue/start", data={"entry": entry["id"]})
         assert invalid(again) and "Farm. PH-1 is already dispensing this prescription." in again.text
-        assert trigger_of(again)["osigu:error"]["error"]["code"] == "ALREADY_STARTED"
+        assert trigger_of(again)["osigu:error"]["problem"]["code"] == "ALREADY_STARTED"
         touched = dispense(theirs, entry["id"], medicine_id, 5, "PCT-EARLY")
         assert invalid(touched) and "Farm. PH-1 holds this prescription: only they can change it." in touched.text
         for action, data in (("unavailable", {"medicine_id": medicine_id, "reason": "none"}),
                              ("return", {"reason": "mine now"}), ("complete", {})):
             refused = theirs.post(f"/queue/{action}", data={"entry": entry["id"]} | data)
-            assert trigger_of(refused)["osigu:error"]["error"]["code"] == "NOT_ASSIGNED", action
+            assert trigger_of(refused)["osigu:error"]["problem"]["code"] == "NOT_ASSIGNED", action
         assert status_of(mine.get("/queue/entry", params={"entry": entry["id"]})) == "DISPENSING"
 
     def test_a_user_without_the_pharmacist_role_reads_but_cannot_start(self, pharmacist, queued):
@@ -317,7 +317,7 @@ class TestDispensing:
                                                "scan": f"(01){PARACETAMOL_GTIN}(17){wrong}(10)PCT-LATE"})
         expiry = re.search(r'name="expiry_date" value="([^"]+)"', mismatch.text).group(1)
         refused = dispense(w, entry["id"], medicine_id, 30, "PCT-LATE", expiry=expiry)
-        assert invalid(refused) and trigger_of(refused)["osigu:error"]["error"]["code"] == "INVALID_REQUEST"
+        assert invalid(refused) and trigger_of(refused)["osigu:error"]["problem"]["code"] == "INVALID_REQUEST"
         unreadable = w.post("/queue/scan", data={"entry": entry["id"], "scan": "hello"})
         assert invalid(unreadable) and "not a GS1 pack code" in unreadable.text
         expired = w.post("/queue/scan", data={"entry": entry["id"],
@@ -334,7 +334,7 @@ class TestDispensing:
 
         def code_of(response):
             assert invalid(response), response.text
-            return trigger_of(response)["osigu:error"]["error"]["code"]
+            return trigger_of(response)["osigu:error"]["problem"]["code"]
 
         assert code_of(w.post("/queue/complete", data={"entry": entry["id"]})) == "INCOMPLETE_DISPENSING"
         assert code_of(dispense(w, entry["id"], paracetamol, 20, "PCT-EARLY")) == "INSUFFICIENT_STOCK"

@@ -105,7 +105,7 @@ class TestCode:
     def test_a_code_that_is_not_one(self, widget, typed, code, message):
         refused = dispense(widget).post("/code", data={"code": typed})
         assert invalid(refused) and step_of(refused) == "code" and message in refused.text
-        assert trigger_of(refused)["osigu:error"]["error"]["code"] == code
+        assert trigger_of(refused)["osigu:error"]["problem"]["code"] == code
         assert f'value="{typed}"' in refused.text  # what was typed stays, to correct
 
     def test_an_already_dispensed_code(self, widget, prescribe):
@@ -114,7 +114,7 @@ class TestCode:
         outcome_of(first.post("/complete", data=products_form(first.get("/resume"))))
         refused = dispense(widget, code).get("/resume")
         assert invalid(refused) and "already been dispensed" in refused.text
-        assert trigger_of(refused)["osigu:error"]["error"]["code"] == "091-102"
+        assert trigger_of(refused)["osigu:error"]["problem"]["code"] == "091-102"
 
     def test_a_code_open_in_another_of_the_pharmacys_sessions_or_at_another_pharmacy(self, widget, prescribe,
                                                                                     pharmacy):
@@ -125,7 +125,7 @@ class TestCode:
         assert pharmacy.post("/dispensing/v1/dispensations", json={"code": theirs}).status_code == 201
         elsewhere = dispense(widget).post("/code", data={"code": theirs})
         assert invalid(elsewhere) and "Another pharmacy is dispensing this code" in elsewhere.text
-        assert trigger_of(elsewhere)["osigu:error"]["error"]["code"] == "091-103"
+        assert trigger_of(elsewhere)["osigu:error"]["problem"]["code"] == "091-103"
 
     @pytest.mark.parametrize("change, code, message", [
         ({"expires_at": utcnow() - timedelta(seconds=1)}, "061-123", "has expired"),
@@ -138,7 +138,7 @@ class TestCode:
         simulator_row(Authorization, change, code=authorization)
         refused = dispense(widget, authorization).get("/resume")
         assert invalid(refused) and message in refused.text
-        assert trigger_of(refused)["osigu:error"]["error"]["code"] == code
+        assert trigger_of(refused)["osigu:error"]["problem"]["code"] == code
 
     def test_a_prescription_its_prescriber_cancelled(self, widget, hospital):
         issued = hospital.post("/ehr/v1/prescriptions", json={
@@ -182,7 +182,7 @@ class TestProducts:
         w = dispense(widget, prescribe())
         refused = w.post("/complete", data=products_form(w.get("/resume")) | {"quantity-0": "0"})
         assert invalid(refused) and "Every quantity is zero" in refused.text
-        assert trigger_of(refused)["osigu:error"]["error"]["code"] == "091-110"
+        assert trigger_of(refused)["osigu:error"]["problem"]["code"] == "091-110"
         assert 'value="0"' in refused.text  # what was typed is kept
 
     def test_a_prescription_offers_same_ingredient_strength_and_form_and_records_the_swap(self, widget, prescribe):
@@ -235,7 +235,7 @@ class TestProducts:
         assert hospital.delete("/arc/v1/providers/products/MED-046").status_code in (200, 204)
         refused = w.post("/complete", data=products_form(products) | {"product_code-0": "MED-046"})
         assert invalid(refused) and "has not registered this equivalent" in refused.text
-        assert trigger_of(refused)["osigu:error"]["error"]["code"] == "091-109"
+        assert trigger_of(refused)["osigu:error"]["problem"]["code"] == "091-109"
 
 
 def pack(gtin, expiry, lot, serial="SN-1"):
@@ -304,7 +304,7 @@ class TestCompleteOnce:
             path_prefix="/dispensing/v1/dispensations/", methods=["POST"], error_rate=1, times=1)])
         lost = w.post("/complete", data=form)
         assert invalid(lost) and step_of(lost) == "products" and "Osigu is not answering" in lost.text
-        assert trigger_of(lost)["osigu:error"]["error"]["retryable"] is True
+        assert trigger_of(lost)["osigu:error"]["problem"]["retryable"] is True
         assert outcome_of(w.post("/complete", data=form))["status"] == "DISPENSED"
         assert simulator_rows(code) == ["DISPENSED"]
 

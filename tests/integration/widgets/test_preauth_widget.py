@@ -322,7 +322,7 @@ def test_osigu_failing_at_complete_is_said_in_place_and_the_retry_completes_once
     assert faults.status_code == 200, faults.text
     failed = w.post("/complete")
     assert invalid(failed) and step_of(failed) == "review" and said in failed.text
-    assert trigger_of(failed)["osigu:error"]["error"]["retryable"] is True
+    assert trigger_of(failed)["osigu:error"]["problem"]["retryable"] is True
     assert outcome_of(w.post("/complete"))["status"] == "APPROVED"
 
 
@@ -335,7 +335,7 @@ def test_a_product_no_longer_registered_is_refused_with_what_to_do(widget, api):
     assert api("demo-hospital").delete("/arc/v1/providers/products/MED-042").status_code == 204
     refused = w.post("/products/continue")  # the BFF's list is a minute old: Osigu says 061-116
     assert invalid(refused) and step_of(refused) == "products"
-    assert trigger_of(refused)["osigu:error"]["error"]["code"] == "061-116"
+    assert trigger_of(refused)["osigu:error"]["problem"]["code"] == "061-116"
     assert "A product is not registered by your provider" in refused.text
 
 
@@ -359,7 +359,7 @@ def test_a_document_removed_through_another_door_is_asked_for_again(widget, bff_
     assert hospital.delete(f"{base}/documents/{document_id}").status_code == 204
     refused = w.post("/complete")  # 061-113
     assert invalid(refused) and step_of(refused) == "indications"
-    assert trigger_of(refused)["osigu:error"]["error"]["code"] == "061-113"
+    assert trigger_of(refused)["osigu:error"]["problem"]["code"] == "061-113"
     assert 'data-osigu-required="MEDICAL_ORDER" data-provided="no"' in refused.text
     assert "The sponsor requires more documents" in refused.text
     reloaded = w.get("/resume")

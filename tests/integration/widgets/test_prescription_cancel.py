@@ -108,7 +108,7 @@ def test_a_refusal_is_said_in_place_in_the_doctors_language(widget, pharmacy, ho
     refused = w.post("/cancel-prescription")
     assert invalid(refused) and step_of(refused) == "done"
     assert REFUSALS[code, locale] in refused.text
-    assert trigger_of(refused)["osigu:error"]["error"]["code"] == code
+    assert trigger_of(refused)["osigu:error"]["problem"]["code"] == code
     assert status_at_osigu(hospital, outcome) != "PRESCRIPTION_CANCELLED"
     assert cancelled_callbacks(bff_app, callback_receiver)[0] == 0
 

@@ -144,7 +144,7 @@ def test_osigu_down_at_issue_time_is_explained_in_place_and_retry_works(widget):
     failed = w.post("/issue")
     assert invalid(failed) and step_of(failed) == "review"
     assert "Osigu is not answering right now" in failed.text
-    assert trigger_of(failed)["osigu:error"]["error"]["retryable"] is True
+    assert trigger_of(failed)["osigu:error"]["problem"]["retryable"] is True
     assert "osigu:success" in trigger_of(w.post("/issue"))
 
 

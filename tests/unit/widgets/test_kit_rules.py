@@ -109,9 +109,9 @@ def test_no_import_cycle_among_the_widgets_modules():
 
 
 def test_announce_adds_an_event_and_keeps_the_others():
-    response = Response(headers={"HX-Trigger": '{"osigu:error": {"error": {"code": "x"}}}'})
+    response = Response(headers={"HX-Trigger": '{"osigu:error": {"problem": {"code": "x"}}}'})
     announce(response, "osigu:success", {"outcome": {"id": 1}})
-    assert response.headers["HX-Trigger"] == ('{"osigu:error": {"error": {"code": "x"}}, '
+    assert response.headers["HX-Trigger"] == ('{"osigu:error": {"problem": {"code": "x"}}, '
                                               '"osigu:success": {"outcome": {"id": 1}}}')
     plain = announce(Response(headers={"HX-Trigger": "refresh"}), "osigu:exit", {"reason": "cancelled"})
     assert plain.headers["HX-Trigger"] == '{"refresh": {}, "osigu:exit": {"reason": "cancelled"}}'
