@@ -223,8 +223,11 @@ def purge(days):
     with app.app_context():
         deleted = retention.purge(days)
     kept = days or app.config["RETENTION_DAYS"]
+    expired = "".join(f", {count} expired {name}" for name, count in deleted.items()
+                      if name not in ("sessions", "callbacks", "webhooks"))
     click.echo(f"Purged what is older than {kept} days: {deleted['sessions']} widget sessions, "
-               f"{deleted['callbacks']} callbacks, {deleted['webhooks']} webhooks (ownership records are kept).")
+               f"{deleted['callbacks']} callbacks, {deleted['webhooks']} webhooks{expired} "
+               "(ownership records are kept).")
 
 main.add_command(products)
 main.add_command(stock)

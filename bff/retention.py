@@ -2,7 +2,8 @@
 
 Deleted once older than the retention: widget sessions that expired (with the rows widget packages
 registered as theirs, such as drafts), callbacks delivered or failed for good, and received webhooks
-(with the objects they named). Kept for good: the bindings
+(with the objects they named). Records with a lifetime of their own (a patient's consent) are deleted when it
+ends, whatever BFF_RETENTION_DAYS says (register_expiring). Kept for good: the bindings
 in bff_session_object, the proof of which host app owns which upstream object, which the proxy and
 the webhook routing read for as long as the object exists at Osigu (about 150 bytes each).
 """
@@ -26,6 +27,11 @@ def register(app, model, column):
     app.extensions.setdefault("bff.retention", []).append((model, column))
 
 
+def register_expiring(app, name, model, column, days):
+    """Delete model's rows once their column (a moment) is more than days old: a lifetime of their own."""
+    app.extensions.setdefault("bff.retention.expiring", []).append((name, model, column, days))
+
+
 def purge(days=None, now=None):
     """Delete everything older than the retention (BFF_RETENTION_DAYS); return how many rows, by table."""
     cutoff = (now or utcnow()) - timedelta(days=days or current_app.config["RETENTION_DAYS"])
@@ -46,6 +52,11 @@ def purge(days=None, now=None):
     while ids := _batch(WebhookEvent.id, WebhookEvent.received_at < cutoff):
         db.session.execute(db.delete(WebhookObject).where(WebhookObject.webhook_id.in_(ids)))
         deleted["webhooks"] += _delete(WebhookEvent, WebhookEvent.id, ids)
+    for name, model, column, lifetime in current_app.extensions.get("bff.retention.expiring", []):
+        ended = getattr(model, column) < (now or utcnow()) - timedelta(days=lifetime)
+        deleted[name] = 0
+        while ids := _batch(model.id, ended):
+            deleted[name] += _delete(model, model.id, ids)
     return deleted
 
 
