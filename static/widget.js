@@ -25,6 +25,7 @@
   var renewalAskedAt = 0;
   var currentStep = null;
   var hostHasReader = false; // the host passed onBiometricRequest to mount()
+  var autofocus = false; // the host passed autofocus: true to mount(): the first step takes the focus too
   var awaitingHost = null; // the biometric form whose reading the host's reader is taking
   var MODALITIES = ["FINGERPRINT", "FACE"];
   var BASE64 = /^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$/;
@@ -78,6 +79,7 @@
     init: function (data) {
       if (!takeToken(data)) return;
       hostHasReader = Array.isArray(data.capabilities) && data.capabilities.indexOf("biometric") >= 0;
+      autofocus = data.autofocus === true;
       applyTheme(data.theme); // the session's own theme, when its first step arrives, wins
       start();
     },
@@ -147,11 +149,12 @@
     var name = step.dataset.osiguStep;
     var heading = step.querySelector("[data-osigu-heading]");
     // A new step is announced (its heading, in the live region) while focus goes where typing starts: the field
-    // to fix, else the step's first field, else the heading. The first step leaves the host page's focus alone.
+    // to fix, else the step's first field, else the heading. The first step leaves the host page's focus alone
+    // unless the host asked for it (mount's autofocus).
     if (name !== currentStep && heading) announcer.textContent = heading.textContent;
     var focus = step.querySelector("[aria-invalid=true]") || step.querySelector("[data-osigu-focus]") ||
       (name !== currentStep ? heading : null);
-    if (focus && currentStep !== null) focus.focus();
+    if (focus && (currentStep !== null || autofocus)) focus.focus();
     if (name !== currentStep) post("step", { step: name });
     currentStep = name;
   });
