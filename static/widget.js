@@ -196,7 +196,9 @@
     pickSingle = null;
     var items = event.detail.target.querySelectorAll(".osigu-results > li");
     var buttons = items.length === 1 ? items[0].querySelectorAll("button:not([disabled])") : [];
-    if (buttons.length === 1) buttons[0].click();
+    // A result may name the button Enter picks (a favourite: added as saved) beside its others.
+    var picked = items.length === 1 ? items[0].querySelector("button[data-osigu-pick]:not([disabled])") : null;
+    if (picked || buttons.length === 1) (picked || buttons[0]).click();
   });
 
   // Outcomes the server announces in HX-Trigger: only their plain data crosses to the host.
