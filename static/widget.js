@@ -199,6 +199,9 @@
     // A result may name the button Enter picks (a favourite: added as saved) beside its others.
     var picked = items.length === 1 ? items[0].querySelector("button[data-osigu-pick]:not([disabled])") : null;
     if (picked || buttons.length === 1) (picked || buttons[0]).click();
+    // Nothing found, and a form offered instead (register the patient): Enter goes on into it.
+    var offered = items.length ? null : event.detail.target.querySelector("form input:not([type=hidden])");
+    if (offered) offered.focus();
   });
 
   // Outcomes the server announces in HX-Trigger: only their plain data crosses to the host.
