@@ -171,6 +171,11 @@
     var field = event.target;
     if (event.key !== "Enter" || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
     var step = field.closest && field.closest("[data-osigu-step]");
+    if (step && field.tagName === "BUTTON" && !field.disabled && !field.form) {
+      event.preventDefault(); // a step's focused action, pressed before htmx has wired it: wire it first
+      press(field);
+      return;
+    }
     if (!step || !/^(SELECT|INPUT)$/.test(field.tagName)) return;
     if (field.type === "search" && field.value.trim() === "") {
       // An empty search is the step's last field once its choices are made: Enter goes on (Continue).

@@ -39,24 +39,32 @@ def arrive(page, frame, locale, step):
 
 
 def focused(page):
-    """What has the focus inside the widget's frame (document.activeElement): its id, else its text or label."""
-    return frame_of(page).evaluate("""() => { const e = document.activeElement;
-        return e ? (e.id || e.getAttribute('aria-label') || e.textContent || '').trim() : null; }""")
+    """What has the focus inside the widget's frame: its outer HTML's opening, to say where it is when it is wrong."""
+    return frame_of(page).evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 120)")
 
 
-def expect_focus(page, name):
-    """document.activeElement inside the frame is the element named (id, aria-label or text), and the frame has
-    the page's focus, so typing goes there."""
+def expect_focus(page, selector):
+    """document.activeElement inside the frame matches selector, and the frame has the page's focus (keys go there)."""
+    frame_of(page).wait_for_function(
+        "selector => document.hasFocus() && !!document.activeElement && document.activeElement.matches(selector)",
+        arg=selector)
+
+
+def tab_to(page, selector, at_most, key="Tab"):
+    """Tab (or Shift+Tab) to the element matching selector, off the happy path (a choice among several, an edit);
+    fails past at_most presses, so a test also says how far it is."""
     frame = frame_of(page)
-    frame.wait_for_function("""name => { const e = document.activeElement;
-        return !!e && document.hasFocus() && [e.id, e.getAttribute('aria-label'), (e.textContent || '').trim()]
-            .includes(name); }""", arg=name)
-
-
-def tab_to(page, name, at_most):
-    """Tab to the element named, off the happy path (choosing among several, or editing); at most that many Tabs."""
     for _ in range(at_most + 1):
-        if focused(page) == name:
+        if frame.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
             return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"{at_most} Tabs did not reach {name!r} (at {focused(page)!r})")
+        page.keyboard.press(key)
+    raise AssertionError(f"{at_most} presses of {key} did not reach {selector} (at {focused(page)})")
+
+
+def issue(page, frame, locale):
+    """The review's one action has the focus: Enter issues; return the outcome the host page heard."""
+    expect_focus(page, "button[data-osigu-primary]")
+    page.keyboard.press("Enter")
+    frame.get_by_role("heading", name=HEADINGS[locale]["done"], exact=True).wait_for()
+    page.wait_for_function("() => window.seen.first.some(entry => entry.kind === 'success')")
+    return next(entry["data"] for entry in page.evaluate("() => window.seen.first") if entry["kind"] == "success")

@@ -7,7 +7,7 @@ from prescription_keys import ANA, expect_focus, frame_of, mount
 
 pytestmark = pytest.mark.e2e
 
-SEARCH = "diagnosis-query"  # the diagnoses step's first field
+SEARCH = "#diagnosis-query"  # the diagnoses step's first field
 
 
 def test_autofocus_puts_the_first_steps_first_field_under_the_doctors_fingers(page, stack):
