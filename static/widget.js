@@ -171,6 +171,9 @@
     var field = event.target;
     if (event.key !== "Enter" || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
     var step = field.closest && field.closest("[data-osigu-step]");
+    // htmx wires swapped content only as it settles: a form Enter submits must be wired first, or the browser
+    // would submit it itself and navigate the frame away.
+    if (step && field.form) window.htmx.process(field.form);
     if (step && field.tagName === "BUTTON" && !field.disabled && !field.form) {
       event.preventDefault(); // a step's focused action, pressed before htmx has wired it: wire it first
       press(field);

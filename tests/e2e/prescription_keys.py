@@ -25,17 +25,23 @@ def mount(page, stack, locale, context, autofocus=True, user=DOCTOR):
 
 
 def frame_of(page):
-    return page.locator("#first iframe").element_handle().content_frame()
+    """The widget's frame, on the stack's host page (#first) or the example HIS's (#osigu)."""
+    return page.locator("#first iframe, #osigu iframe").element_handle().content_frame()
+
+
+def assert_accessible(page, what):
+    """axe-core inside the widget's (cross-origin) frame: nothing serious or critical."""
+    results = Axe().run(frame_of(page))
+    bad = [(v["id"], v["impact"], v["help"]) for v in results.response["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"accessibility violations on {what}: {bad}"
 
 
 def arrive(page, frame, locale, step):
     """The step is shown, its heading announced in the live region (not focused), and axe finds nothing serious."""
     frame.get_by_role("heading", name=HEADINGS[locale][step], exact=True).wait_for()
     expect(frame.locator("#widget-announcer")).to_have_text(HEADINGS[locale][step])
-    results = Axe().run(frame_of(page))
-    bad = [(v["id"], v["impact"], v["help"]) for v in results.response["violations"]
-           if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"accessibility violations on the {step} step: {bad}"
+    assert_accessible(page, f"the {step} step")
 
 
 def focused(page):
@@ -66,5 +72,21 @@ def issue(page, frame, locale):
     expect_focus(page, "button[data-osigu-primary]")
     page.keyboard.press("Enter")
     frame.get_by_role("heading", name=HEADINGS[locale]["done"], exact=True).wait_for()
+    if page.evaluate("() => !window.seen"):  # the example HIS shows the code instead
+        return frame.locator("[data-osigu-prescription-code]").inner_text()
     page.wait_for_function("() => window.seen.first.some(entry => entry.kind === 'success')")
     return next(entry["data"] for entry in page.evaluate("() => window.seen.first") if entry["kind"] == "success")
+
+
+def add_a_week_of(page, frame, query):
+    """On the medications step: the one product the query finds, 1 tablet every 8 hours for 7 days, the quantity
+    left to the posology (Tab past the suggested dose, unit and interval, as tests/e2e/test_keyboard_flow.py does)."""
+    expect_focus(page, "#medication-query")
+    page.keyboard.type(query)
+    page.keyboard.press("Enter")  # its one result: the line form
+    expect_focus(page, "#line-dose")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    page.keyboard.type("7")
+    page.keyboard.press("Enter")
+    expect_focus(page, "#medication-query")  # added
