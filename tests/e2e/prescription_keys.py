@@ -1,8 +1,7 @@
 """Driving the prescription widget by keys alone on the stack's host page (tests/e2e/conftest.py), as a doctor does."""
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
-from test_prescription import HEADINGS
+from test_prescription import HEADINGS, assert_accessible, widget_frame
 
 ANA = {"document_type": "CC", "document_number": "1000000001"}
 DOCTOR = {"id": "dr-keys", "name": "Dra. Teclas", "role": "doctor"}
@@ -24,34 +23,21 @@ def mount(page, stack, locale, context, autofocus=True, user=DOCTOR):
     return page.frame_locator("#first iframe")
 
 
-def frame_of(page):
-    """The widget's frame, on the stack's host page (#first) or the example HIS's (#osigu)."""
-    return page.locator("#first iframe, #osigu iframe").element_handle().content_frame()
-
-
-def assert_accessible(page, what):
-    """axe-core inside the widget's (cross-origin) frame: nothing serious or critical."""
-    results = Axe().run(frame_of(page))
-    bad = [(v["id"], v["impact"], v["help"]) for v in results.response["violations"]
-           if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"accessibility violations on {what}: {bad}"
-
-
 def arrive(page, frame, locale, step):
     """The step is shown, its heading announced in the live region (not focused), and axe finds nothing serious."""
     frame.get_by_role("heading", name=HEADINGS[locale][step], exact=True).wait_for()
     expect(frame.locator("#widget-announcer")).to_have_text(HEADINGS[locale][step])
-    assert_accessible(page, f"the {step} step")
+    assert_accessible(page, step)
 
 
 def focused(page):
     """What has the focus inside the widget's frame: its outer HTML's opening, to say where it is when it is wrong."""
-    return frame_of(page).evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 120)")
+    return widget_frame(page).evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 120)")
 
 
 def expect_focus(page, selector):
     """document.activeElement inside the frame matches selector, and the frame has the page's focus (keys go there)."""
-    frame_of(page).wait_for_function(
+    widget_frame(page).wait_for_function(
         "selector => document.hasFocus() && !!document.activeElement && document.activeElement.matches(selector)",
         arg=selector)
 
@@ -59,7 +45,7 @@ def expect_focus(page, selector):
 def tab_to(page, selector, at_most, key="Tab"):
     """Tab (or Shift+Tab) to the element matching selector, off the happy path (a choice among several, an edit);
     fails past at_most presses, so a test also says how far it is."""
-    frame = frame_of(page)
+    frame = widget_frame(page)
     for _ in range(at_most + 1):
         if frame.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
             return

@@ -3,7 +3,8 @@ moved on since mount() was called."""
 
 import pytest
 from playwright.sync_api import expect
-from prescription_keys import ANA, expect_focus, frame_of, mount
+from prescription_keys import ANA, expect_focus, mount
+from test_prescription import widget_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +28,7 @@ def test_without_autofocus_the_host_page_keeps_its_focus(page, stack):
     frame.get_by_role("heading", name="Diagnósticos", exact=True).wait_for()
     page.keyboard.type("typed in the host")
     expect(page.locator("#host-note")).to_have_value("typed in the host")
-    assert frame_of(page).evaluate("() => document.activeElement === document.body")
+    assert widget_frame(page).evaluate("() => document.activeElement === document.body")
 
 
 def test_autofocus_leaves_alone_a_user_who_moved_on_before_the_widget_was_ready(page, stack):

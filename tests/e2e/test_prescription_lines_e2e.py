@@ -42,7 +42,7 @@ def test_a_favourite_is_saved_offered_first_and_added_in_one_action(page, stack)
     expect(line).to_contain_text("1 comprimido cada 8 horas durante 7 días")
     expect(line).to_contain_text("Cantidad: 40 unidades")
     expect_focus(page, "#medication-query")
-    assert_accessible(page, "the medications step with a favourite added")
+    assert_accessible(page, "medications (a favourite added)")
 
 
 def test_the_quantity_is_computed_and_one_short_or_over_by_a_pack_is_warned(page, stack):
@@ -65,7 +65,7 @@ def test_the_quantity_is_computed_and_one_short_or_over_by_a_pack_is_warned(page
     expect(warning).to_have_text("The posology needs 21 units and the quantity is 11. Check it, or add the line as it "
                                  "is.")
     expect_focus(page, "#line-quantity")  # to change it, or Enter to keep it
-    assert_accessible(page, "the line form with a quantity warning")
+    assert_accessible(page, "medications (a quantity warned)")
     page.keyboard.press("Control+a")
     page.keyboard.type("60")  # more than the 40 of whole boxes: over by more than a pack
     page.keyboard.press("Enter")

@@ -80,7 +80,7 @@ def test_a_date_of_birth_follows_the_widgets_language_not_the_english_browsers(
     page.keyboard.press("Enter")  # refused when sent too, the field to fix focused again
     expect(frame.locator("#new-date_of_birth[aria-invalid=true]")).to_be_visible()
     expect_focus(page, "#new-date_of_birth")
-    assert_accessible(page, "the registration form with a date refused")
+    assert_accessible(page, "patient (a date refused)")
     page.keyboard.press("Control+a")
     page.keyboard.type(typed)
     expect(echo).to_have_text(words)  # read back in words before it is saved
