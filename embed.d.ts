@@ -54,6 +54,11 @@ export interface OsiguMountOptions {
   theme?: OsiguTheme;
   /** The BFF's URL; defaults to the origin embed.js was loaded from. */
   baseUrl?: string;
+  /** Put the focus in the widget's first step (its first field) when it arrives; default false, the host page's
+   *  focus is left alone. Pass true when the user has just asked for the widget (pressed "Prescribe"): it is
+   *  then their next task. Ignored if the user has moved the focus elsewhere since mount() was called. Later
+   *  steps always focus their first field. */
+  autofocus?: boolean;
   /** How long to wait for "ready" before onError({code: "LOAD_TIMEOUT"}); default 15000. */
   loadTimeoutMs?: number;
   onReady?: () => void;

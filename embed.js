@@ -90,6 +90,8 @@
     var ready = false;
     var currentHeight = 0;
     var token = options.token;
+    // Focus moves into the widget only when the host asks, and only if the user has not moved it since mount().
+    var focusedAtMount = document.activeElement;
 
     var placeholder = document.createElement("div");
     placeholder.setAttribute("role", "status");
@@ -126,9 +128,15 @@
     // What this host offers the widget beyond the protocol: today, a biometric reader of its own.
     var capabilities = typeof options.onBiometricRequest === "function" ? ["biometric"] : [];
 
+    function autofocus() {
+      var now = document.activeElement;
+      return options.autofocus === true && (now === focusedAtMount || now === document.body || now === iframe);
+    }
+
     function withToken(type) {
       if (token && type === "init") {
-        send("init", { token: token, theme: options.theme || {}, locale: locale, capabilities: capabilities });
+        send("init", { token: token, theme: options.theme || {}, locale: locale, capabilities: capabilities,
+                       autofocus: autofocus() });
         return;
       }
       if (typeof options.fetchToken !== "function") {
@@ -143,7 +151,7 @@
           var previous = token;
           token = fresh;
           send(type, { token: token, previous: previous || null, theme: options.theme || {}, locale: locale,
-                       capabilities: capabilities }); // init, when the first token came from fetchToken
+                       capabilities: capabilities, autofocus: autofocus() }); // init, when fetchToken gave the first
         })
         .catch(function (error) {
           fail("TOKEN_UNAVAILABLE", "fetchToken failed: " + (error && error.message), true);

@@ -225,9 +225,11 @@ def purge(days):
     with app.app_context():
         deleted = retention.purge(days)
     kept = days or app.config["RETENTION_DAYS"]
+    expired = "".join(f", {count} expired {name}" for name, count in deleted.items()
+                      if name not in ("sessions", "callbacks", "webhooks", "coverage_assertions", "spent_cds_tokens"))
     click.echo(f"Purged what is older than {kept} days: {deleted['sessions']} widget sessions, "
                f"{deleted['callbacks']} callbacks, {deleted['webhooks']} webhooks, "
-               f"{deleted['coverage_assertions']} coverage assertions (ownership records are kept).")
+               f"{deleted['coverage_assertions']} coverage assertions{expired} (ownership records are kept).")
 
 main.add_command(products)
 main.add_command(stock)

@@ -5,7 +5,8 @@ registered as theirs, such as drafts), callbacks delivered or failed for good, r
 (with the objects they named), and coverage assertions (bff/coverage.py) that no unexpired widget
 session names in its context: a preauth opened from one still reads the EHR's orders kept with it.
 The CDS Hooks tokens spent (bff/cds_replay.py) go as soon as they expire, whatever the retention.
-Kept for good: the bindings
+Records with a lifetime of their own (a patient's consent) are deleted when it ends, whatever
+BFF_RETENTION_DAYS says (register_expiring). Kept for good: the bindings
 in bff_session_object, the proof of which host app owns which upstream object, which the proxy and
 the webhook routing read for as long as the object exists at Osigu (about 150 bytes each).
 """
@@ -29,6 +30,11 @@ FINISHED_CALLBACKS = ("DELIVERED", "FAILED")
 def register(app, model, column):
     """Delete model's rows whose column names a flow (a draft's sessions) when the flow's last session is purged."""
     app.extensions.setdefault("bff.retention", []).append((model, column))
+
+
+def register_expiring(app, name, model, column, days):
+    """Delete model's rows once their column (a moment) is more than days old: a lifetime of their own."""
+    app.extensions.setdefault("bff.retention.expiring", []).append((name, model, column, days))
 
 
 def purge(days=None, now=None):
@@ -59,6 +65,11 @@ def purge(days=None, now=None):
         deleted["coverage_assertions"] += _delete(CoverageAssertion, CoverageAssertion.id, ids)
     while ids := _batch(SpentToken.id, SpentToken.expires_at < now):  # an expired token is refused anyway
         deleted["spent_cds_tokens"] += _delete(SpentToken, SpentToken.id, ids)
+    for name, model, column, lifetime in current_app.extensions.get("bff.retention.expiring", []):
+        ended = getattr(model, column) < now - timedelta(days=lifetime)
+        deleted[name] = 0
+        while ids := _batch(model.id, ended):
+            deleted[name] += _delete(model, model.id, ids)
     return deleted
 
 

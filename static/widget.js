@@ -25,6 +25,7 @@
   var renewalAskedAt = 0;
   var currentStep = null;
   var hostHasReader = false; // the host passed onBiometricRequest to mount()
+  var autofocus = false; // the host passed autofocus: true to mount(): the first step takes the focus too
   var awaitingHost = null; // the biometric form whose reading the host's reader is taking
   var MODALITIES = ["FINGERPRINT", "FACE"];
   var BASE64 = /^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$/;
@@ -78,6 +79,7 @@
     init: function (data) {
       if (!takeToken(data)) return;
       hostHasReader = Array.isArray(data.capabilities) && data.capabilities.indexOf("biometric") >= 0;
+      autofocus = data.autofocus === true;
       applyTheme(data.theme); // the session's own theme, when its first step arrives, wins
       start();
     },
@@ -147,14 +149,14 @@
     var name = step.dataset.osiguStep;
     var heading = step.querySelector("[data-osigu-heading]");
     // A new step is announced (its heading, in the live region) while focus goes where typing starts: the field
-    // to fix, else the step's first field, else the heading. The first step leaves the host page's focus alone,
-    // unless that field is a scan field (data-osigu-scan): a counter's scanner types wherever the focus is.
+    // to fix, else the step's first field, else the heading. The first step leaves the host page's focus alone
+    // unless the host asked for it (mount's autofocus; a counter's scanner types wherever the focus is).
     if (name !== currentStep && heading) announcer.textContent = heading.textContent;
     var focus = step.querySelector("[aria-invalid=true]") || step.querySelector("[data-osigu-focus]") ||
       (name !== currentStep ? heading : null);
-    var scan = focus && focus.hasAttribute("data-osigu-scan");
-    if (focus && (currentStep !== null || scan)) focus.focus();
-    if (scan) focus.select(); // the next scan replaces what a refused one left
+    if (focus && (currentStep !== null || autofocus)) focus.focus();
+    // the next scan replaces what a refused one left
+    if (focus && focus.hasAttribute("data-osigu-scan") && document.activeElement === focus) focus.select();
     if (name !== currentStep) post("step", { step: name });
     currentStep = name;
   });
@@ -171,6 +173,14 @@
     var field = event.target;
     if (event.key !== "Enter" || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
     var step = field.closest && field.closest("[data-osigu-step]");
+    // htmx wires swapped content only as it settles: a form Enter submits must be wired first, or the browser
+    // would submit it itself and navigate the frame away.
+    if (step && field.form) window.htmx.process(field.form);
+    if (step && field.tagName === "BUTTON" && !field.disabled && !field.form) {
+      event.preventDefault(); // a step's focused action, pressed before htmx has wired it: wire it first
+      press(field);
+      return;
+    }
     if (!step || !/^(SELECT|INPUT)$/.test(field.tagName)) return;
     if ((field.type === "search" || field.hasAttribute("data-osigu-scan")) && field.value.trim() === "") {
       // An empty search (or scan field) is the step's last field once its choices are made: Enter goes on.
@@ -196,7 +206,12 @@
     pickSingle = null;
     var items = event.detail.target.querySelectorAll(".osigu-results > li");
     var buttons = items.length === 1 ? items[0].querySelectorAll("button:not([disabled])") : [];
-    if (buttons.length === 1) buttons[0].click();
+    // A result may name the button Enter picks (a favourite: added as saved) beside its others.
+    var picked = items.length === 1 ? items[0].querySelector("button[data-osigu-pick]:not([disabled])") : null;
+    if (picked || buttons.length === 1) (picked || buttons[0]).click();
+    // Nothing found, and a form offered instead (register the patient): Enter goes on into it.
+    var offered = items.length ? null : event.detail.target.querySelector("form input:not([type=hidden])");
+    if (offered) offered.focus();
   });
 
   // Outcomes the server announces in HX-Trigger: only their plain data crosses to the host.

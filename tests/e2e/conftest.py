@@ -135,6 +135,7 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
     # (register_start refuses a second start, rightly for real widgets).
     app.extensions["widgets.start"]["preauth"] = "probe.start"
     bff_url = serve_wsgi(app)
+    session = {}  # what a test wants of the next session beyond the probe's (widget, locale, context, user)
 
     @host.get("/page/<name>")
     def page(name):
@@ -145,7 +146,7 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
         response = requests.post(f"{bff_url}/v1/widget-sessions", timeout=10,
                                  headers={"Authorization": f"Bearer {api_key}"},
                                  json={"widget": "preauth", "origin": host_url, "locale": "es",
-                                       "user": {"id": "ph-1", "name": "Farm. Gil", "role": "pharmacist"}})
+                                       "user": {"id": "ph-1", "name": "Farm. Gil", "role": "pharmacist"}} | session)
         return response.json(), response.status_code
 
     class Stack:
@@ -153,6 +154,7 @@ def stack(simulator_url, serve_wsgi, tmp_path, eventually, bff_config):
 
     stack = Stack()
     stack.host_url, stack.bff_url, stack.bff_app, stack.eventually = host_url, bff_url, app, eventually
+    stack.session = session
     stack.other_origin_url = host_url.replace("localhost", "127.0.0.1")  # same server, unregistered origin
     yield stack
     from bff import outbox

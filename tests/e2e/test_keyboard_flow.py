@@ -27,7 +27,8 @@ def test_a_prescription_by_keys_alone_needs_no_tab(page, his, locale):
     open_his(page, his)
     frame = start(page, "v1", locale)
     expect_step(frame, locale, "diagnoses")
-    frame.get_by_label(words["search_dx"]).focus()  # the first step leaves the host page's focus where it was
+    # The HIS mounts with autofocus (the doctor pressed Prescribe): the first step's search has the focus too.
+    expect(frame.get_by_label(words["search_dx"], exact=True)).to_be_focused()
     page.keyboard.type("R51")
     page.keyboard.press("Enter")  # exactly one result: picked
     frame.locator(".osigu-chosen", has_text="R51").wait_for()
@@ -60,7 +61,7 @@ def test_enter_on_a_forms_last_field_a_box_presses_its_forward_action(page, his,
     open_his(page, his)
     frame = start(page, "v1", locale)
     expect_step(frame, locale, "diagnoses")
-    frame.get_by_label(words["search_dx"]).focus()
+    expect(frame.get_by_label(words["search_dx"], exact=True)).to_be_focused()
     page.keyboard.type("R51")
     page.keyboard.press("Enter")
     frame.locator(".osigu-chosen", has_text="R51").wait_for()

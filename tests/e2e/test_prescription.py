@@ -55,7 +55,8 @@ def start(page, market="v1", locale="es", patient="ana"):
 
 
 def widget_frame(page):
-    return page.locator("#osigu iframe").element_handle().content_frame()
+    """The widget's frame, in the example HIS (#osigu) or on the stack's host page (#first)."""
+    return page.locator("#osigu iframe, #first iframe").element_handle().content_frame()
 
 
 def assert_accessible(page, step):

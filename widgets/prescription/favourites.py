@@ -30,7 +30,6 @@ def mine():
     return {favourite.product_code: favourite.line for favourite in found}
 
 
-def first(results):
-    """Search results with this doctor's favourites first (the order otherwise kept)."""
-    favourite = mine()
+def first(results, favourite):
+    """Search results with this doctor's favourites (from mine()) first, the order otherwise kept."""
     return sorted(results, key=lambda item: item["product_code"] not in favourite)

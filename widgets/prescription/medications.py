@@ -110,8 +110,9 @@ def search_medications():
     (results, unregistered), alert = search.as_you_type(lambda: matches(query), flow.alert,
                                                         ready=len(query) >= search.MIN_QUERY, empty=([], []))
     chosen = {line["product_code"] for line in flow.draft().lines}
-    return render_template("prescription/_medication_results.html", results=favourites.first(results),
-                           unregistered=unregistered, query=query, chosen=chosen, alert=alert,
+    favourite = favourites.mine()
+    return render_template("prescription/_medication_results.html", results=favourites.first(results, favourite),
+                           favourites=favourite, unregistered=unregistered, query=query, chosen=chosen, alert=alert,
                            full=len(chosen) >= MAX_LINES)
 
 

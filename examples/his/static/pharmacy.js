@@ -22,7 +22,7 @@
     if (handle) handle.destroy();
     var values = new FormData(form);
     handle = His.mount({ widget: "dispensing", code: values.get("code").trim(), locale: values.get("locale") },
-                       { onSuccess: showDispensation, onBiometricRequest: readFingerprint });
+                       { onSuccess: showDispensation, onBiometricRequest: readFingerprint, autofocus: true });
   }
 
   form.addEventListener("submit", function (event) {

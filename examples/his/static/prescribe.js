@@ -19,6 +19,6 @@
     if (handle) handle.destroy();
     var values = new FormData(form);
     handle = His.mount({ widget: "prescription", patient: values.get("patient"), market: values.get("market"),
-                         locale: values.get("locale") }, { onSuccess: showPrescription });
+                         locale: values.get("locale") }, { onSuccess: showPrescription, autofocus: true });
   });
 })();

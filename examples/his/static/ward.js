@@ -13,6 +13,6 @@
                        { onSuccess: function (outcome) {
                          document.getElementById("last-prescription").textContent = form.getAttribute("data-issued")
                            .replace("{code}", outcome.prescription_code).replace("{id}", outcome.prescription_id);
-                       } });
+                       }, autofocus: true });
   });
 })();

@@ -1,6 +1,7 @@
 """Dates of birth that cannot be misread: typed in the widget's language's order (day first in Spanish), the format
 shown, impossible and future dates refused, the date read back in words before it is saved."""
 
+import re
 from datetime import date
 
 import pytest
@@ -51,3 +52,14 @@ def test_an_english_session_reads_month_first(widget):
     assert step_of(created) == "diagnoses"
     found = w.get("/patient/search", params={"document_type": "CC", "document_number": "7700000103"})
     assert "Mar 15, 1982" in found.text
+
+
+def test_the_patient_search_is_a_search_and_registration_asks_first_for_what_it_has_not_prefilled(widget):
+    w = registering(widget, "en")
+    assert re.search(r'id="document_number"[^>]*type="search"', w.get("/patient").text)  # Enter: its one result
+    form = w.get("/patient/search", params={"document_type": "CC", "document_number": "7700000101"}).text
+    order = [form.index(f'id="new-{name}"') for name in ("first_name", "last_name", "date_of_birth",
+                                                         "document_type", "document_number", "email")]
+    assert order == sorted(order)  # typed in a row from the first name to the date; the document is prefilled
+    # The echo as the date is typed inherits no "find button" from the form (htmx logged an error on each).
+    assert re.search(r'id="new-date_of_birth"[^>]*hx-disabled-elt="unset"', form.replace("\n", " "))

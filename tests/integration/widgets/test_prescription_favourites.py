@@ -51,3 +51,15 @@ def test_another_doctors_favourites_are_neither_offered_nor_added(widget):
     assert "Your favourites" not in other.get("/medications").text
     crafted = other.post("/medications/favourite/add", data={"product_code": "MED-042"})
     assert "No medication yet" in crafted.text
+
+
+def test_a_favourite_found_by_the_search_is_added_as_saved_by_the_button_enter_picks(widget):
+    doctor(widget, "dr-fav-4").post("/medications/favourite", data={"product_code": "MED-042"})
+    again = doctor(widget, "dr-fav-4")
+    again.post("/medications/remove", data={"product_code": "MED-042"})
+    found = again.get("/medications/search", params={"q": "paracetamol"}).text.replace("\n", " ")
+    first = re.search(r"<li>(.*?)</li>", found).group(1)
+    assert re.search(r'hx-post="/widgets/prescription/medications/favourite/add"[^>]*value="MED-042"[^>]*'
+                     r'data-osigu-pick', first)  # one action; the posology form stays beside it
+    assert "/widgets/prescription/medications/line" in first
+    assert found.count("data-osigu-pick") == 1  # only a favourite is added without its form

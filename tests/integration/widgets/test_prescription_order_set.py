@@ -56,3 +56,11 @@ def test_without_a_known_patient_the_order_waits_on_the_patient_step(widget):
 def test_codes_osigu_does_not_know_are_left_for_the_doctor(widget):
     w = widget(locale="en", context={"patient": ANA, "diagnoses": ["R51.ZZ9"], "medications": [PARACETAMOL_A_WEEK]})
     assert step_of(w.get("/resume")) == "diagnoses"
+
+
+def test_the_first_ordered_medication_to_complete_has_the_focus(widget):
+    w = widget(locale="en", context={"patient": ANA, "diagnoses": ["R51"],
+                                     "medications": [{"product_code": "MED-001"}, {"product_code": "MED-042"}]})
+    medications = w.get("/resume").text.replace("\n", " ")
+    focused = re.findall(r'<(?:input|button)[^>]*data-osigu-focus[^>]*>', medications)
+    assert 'value="MED-001"' in focused[0]  # before the search: Enter opens its line form

@@ -1,6 +1,8 @@
 """The quantity from the posology: computed in whole packs, its counting and pack said, a quantity that does not
 cover the posology or passes it by a pack or more warned about, in the doctor's language."""
 
+import re
+
 from widget_client import fill_in_ana_with_paracetamol
 
 A_WEEK = {"product_code": "MED-042", "dose": "1", "unit": "tablet", "every_hours": "8", "duration_days": "7"}
@@ -43,3 +45,12 @@ def test_a_pack_or_more_over_the_posology_is_warned_and_up_to_the_whole_packs_is
     assert "The posology needs 21 units and the quantity is 41" in add(w, quantity="41").text
     for enough in ("21", "40"):
         assert "posology needs" not in add(w, quantity=enough).text
+
+
+def test_a_warned_quantity_has_the_focus_to_change_or_confirm_with_enter(widget):
+    w = started(widget, "en")
+    form = w.get("/medications/line", params={"product_code": "MED-042"}).text.replace("\n", " ")
+    assert re.search(r'id="line-dose"[^>]*data-osigu-focus', form)  # a new line starts at its dose
+    warned = add(w, quantity="11").text.replace("\n", " ")
+    assert re.search(r'id="line-quantity"[^>]*data-osigu-focus', warned)
+    assert not re.search(r'id="line-dose"[^>]*data-osigu-focus', warned)
