@@ -104,7 +104,8 @@ def alert_of(answer):
     if shown is None:
         return None
     message, code = shown.groups()
-    return {"code": code.strip(), "message": message, "retryable": code.strip() in RETRY_KINDS}
+    code = code.strip()  # Osigu's injected failures, and the BFF's own (BFF-BUSY, BFF-504), invite a retry
+    return {"code": code, "message": message, "retryable": code in RETRY_KINDS or code.startswith("BFF-")}
 
 
 def open_widget(bff_url, api_key, widget, user_id, tally, name):
