@@ -88,6 +88,9 @@ def inject():
     if rule.latency_ms:
         time.sleep(rule.latency_ms / 1000)  # the fault itself: a slow upstream
     if faults.roll(rule.drop_rate):
+        # Read the request whole first: a server left with unread body bytes (Werkzeug's) drains them after the
+        # response, waiting for more until the client, itself waiting for the rest of the body, gives up.
+        request.get_data()
         return _dropped_connection()
     if faults.roll(rule.rate_limit_rate):
         raise errors.ApiError(429, errors.RATE_LIMITED, "Too many requests (injected fault).",
