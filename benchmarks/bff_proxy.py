@@ -45,7 +45,7 @@ def start(args, ready_url, env=None, cwd=None):
         try:
             if requests.get(ready_url, timeout=1).ok:
                 return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy to answer within the second
             time.sleep(0.1)
     process.kill()
     raise SystemExit(f"{ready_url} did not start")
