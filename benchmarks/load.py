@@ -58,15 +58,23 @@ def process_tree_cpu(pid):
     return total
 
 
+def machine_cpu():
+    """CPU seconds every core of the machine has been busy so far (whoever used them; /proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / CLOCK_TICKS  # all but idle and iowait
+
+
 class CpuSampler(threading.Thread):
-    """Samples each named process tree's CPU every second; `usage()` gives mean and peak % of one core."""
+    """Samples each named process tree's CPU, and the whole machine's, every second; `usage()` gives the mean
+    and the peak second, in % of one core."""
 
     def __init__(self, pids):
         super().__init__(daemon=True)
-        self.pids, self.samples, self.done = pids, [], threading.Event()
+        self.pids, self.samples, self.done = pids | {"machine": None}, [], threading.Event()
 
     def sample(self):
-        self.samples.append((time.monotonic(), {name: process_tree_cpu(pid) for name, pid in self.pids.items()}))
+        self.samples.append((time.monotonic(), {name: process_tree_cpu(pid) if pid else machine_cpu()
+                                                for name, pid in self.pids.items()}))
 
     def run(self):
         self.sample()
@@ -195,7 +203,8 @@ def print_overhead(result, requests_each):
 
 
 def print_cells(cells, cpu_names):
-    print("\n## Throughput, errors and CPU (CPU: % of one core, mean over the cell (peak second))\n")
+    print(f"\n## Throughput, errors and CPU (% of one core, mean over the cell (peak second); the machine's "
+          f"{os.cpu_count()} cores: {os.cpu_count() * 100} %, shared with other jobs)\n")
     print(f"| users | doctors + pharmacists | flows finished | seconds | flows/s | errors | "
           f"{' | '.join(f'{name} CPU %' for name in cpu_names)} | load average |")
     print("|" + "---|" * (7 + len(cpu_names)))
@@ -255,7 +264,7 @@ def main():
         cells = {}
         for users in user_counts:
             cells[users] = (*run_cell(bff, users, args.flows, pool, pids), os.getloadavg())
-        print_cells(cells, list(pids))
+        print_cells(cells, [*pids, "machine"])
         print("\nLoad average after (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in os.getloadavg()))
     finally:
         stop(processes)
