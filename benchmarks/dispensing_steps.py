@@ -41,8 +41,12 @@ LINE = {"product_code": "MED-042", "quantity": "30", "dose": "1", "unit": "table
 SCAN = "0107709990000429" "17301231" "10LOT-BENCH\x1d21SN0001"  # a paracetamol 500 mg pack (MED-042)
 
 
-class UnexpectedStep(SystemExit):
+class UnexpectedStep(Exception):
     """The BFF answered a widget request with another step than the flow's next one (or an alert)."""
+
+    def __init__(self, message, answer):
+        super().__init__(message)
+        self.answer = answer
 
 
 class Timed:
@@ -65,7 +69,7 @@ class Timed:
         answer.raise_for_status()
         shown = re.search(r'data-osigu-step="([^"]+)"', answer.text)
         if step and (shown is None or shown.group(1) != step or "osigu-alert" in answer.text):
-            raise UnexpectedStep(f"{name}: expected the {step} step, got {answer.text[:500]}")
+            raise UnexpectedStep(f"{name}: expected the {step} step, got {answer.text[:500]}", answer)
         return answer
 
 

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from bff_cost import NO_LIMIT, ORIGIN, start_bff, start_simulator, stop
+from bff_cost import BUSY, NO_LIMIT, ORIGIN, start_bff, start_simulator, stop
 from bff_proxy import latency, percentile, simulator_token
 from dispensing_steps import Timed, UnexpectedStep, dispense_prescription, prescription
 from widget_ready import prescription_codes
@@ -99,6 +99,7 @@ class Cell:
         self.steps = collections.defaultdict(list)
         self.finished = collections.Counter()
         self.errors = collections.Counter()
+        self.told_to_retry = collections.Counter()  # BFF-BUSY answers, by (widget, step): the user waited, resent
         self.issued = collections.deque()  # codes the doctors issued, for the pharmacists
         self.from_pool = 0
 
@@ -116,9 +117,22 @@ def recorded(cell, user):
                 self.keep("session")
 
         def __call__(self, name, *args, **kwargs):
-            self.at = name
+            """The step as the user gets it: told Osigu is busy (the BFF's BFF-BUSY), they wait the seconds
+            it asks for and send it again; the time kept runs from the first send to the last answer."""
+            self.at, started = name, time.perf_counter()
             try:
-                answer = super().__call__(name, *args, **kwargs)
+                while True:
+                    try:
+                        answer = super().__call__(name, *args, **kwargs)
+                    except UnexpectedStep as error:
+                        answer = error.answer
+                        if not busy_seconds(answer):
+                            raise
+                    if not (wait := busy_seconds(answer)):
+                        break
+                    cell.told_to_retry[self.kind, name] += 1
+                    time.sleep(wait)
+                self.times[name] = time.perf_counter() - started
             finally:
                 self.keep(name)
             issued = ISSUED_CODE.search(answer.text)
@@ -133,12 +147,18 @@ def recorded(cell, user):
     return Recorded
 
 
+def busy_seconds(answer):
+    """The seconds a BFF-BUSY answer asks the user to wait before trying again; None for any other answer."""
+    busy = BUSY.search(answer.text)
+    return int(busy.group(1)) if busy and "BFF-BUSY" in answer.text else None
+
+
 def error_kind(error):
     """A short name for what went wrong: the HTTP status, the BFF's error code shown, or the exception."""
     if isinstance(error, requests.HTTPError):
         return f"HTTP {error.response.status_code}"
     if isinstance(error, UnexpectedStep):
-        shown = ALERT_CODE.search(str(error))
+        shown = ALERT_CODE.search(error.answer.text)
         return f"alert {shown.group(1)}" if shown else "unexpected step"
     if isinstance(error, requests.RequestException):
         return type(error).__name__
@@ -173,7 +193,7 @@ def run_cell(bff, users, flows, pool, pids):
                 flow = lambda: dispense_prescription(bff, ORIGIN, code(), number, timed=timed)  # noqa: E731
             try:
                 flow()
-            except Exception as error:  # noqa: BLE001  (counted by kind: the run goes on, as the user would)
+            except Exception as error:  # noqa: BLE001  (counted by kind: the user goes on to the next flow)
                 cell.errors[f"{kind}: {error_kind(error)} at {state.flow.at}"] += 1
             else:
                 cell.finished[kind] += 1
@@ -205,22 +225,25 @@ def print_overhead(result, requests_each):
 def print_cells(cells, cpu_names):
     print(f"\n## Throughput, errors and CPU (% of one core, mean over the cell (peak second); the machine's "
           f"{os.cpu_count()} cores: {os.cpu_count() * 100} %, shared with other jobs)\n")
-    print(f"| users | doctors + pharmacists | flows finished | seconds | flows/s | errors | "
+    print(f"| users | doctors + pharmacists | flows finished | seconds | flows/s | errors | told to retry | "
           f"{' | '.join(f'{name} CPU %' for name in cpu_names)} | load average |")
-    print("|" + "---|" * (7 + len(cpu_names)))
+    print("|" + "---|" * (8 + len(cpu_names)))
     for users, (cell, seconds, cpu, load) in cells.items():
         doctors = max(1, users // 2)
         finished = sum(cell.finished.values())
         usage = " | ".join(f"{cpu[name][0]:.0f} ({cpu[name][1]:.0f})" for name in cpu_names)
         print(f"| {users} | {doctors} + {users - doctors} | {finished} | {seconds:.1f} | {finished / seconds:.2f} | "
-              f"{sum(cell.errors.values())} | {usage} | {load[0]:.1f} |")
-    print("\n## Errors by kind\n")
+              f"{sum(cell.errors.values())} | {sum(cell.told_to_retry.values())} | {usage} | {load[0]:.1f} |")
+    print("\n## Errors by kind, and the steps that told users to retry (BFF-BUSY: they waited and resent)\n")
     print("| users | error (flow: kind at step) | count |")
     print("|---|---|---|")
     for users, (cell, *_) in cells.items():
         for kind, count in cell.errors.most_common() or [("none", 0)]:
             print(f"| {users} | {kind} | {count} |")
-    print("\n## Each step, p50 / p99 ms (request → answer on loopback; failed flows' answered steps included)\n")
+        for (widget, step), count in cell.told_to_retry.most_common():
+            print(f"| {users} | told to retry (not an error): {widget} at {step} | {count} |")
+    print("\n## Each step, p50 / p99 ms (first send → answer on loopback, a BFF-BUSY wait and resend included; "
+          "failed flows' answered steps too)\n")
     print("| widget | step | " + " | ".join(f"{users} users p50 | {users} users p99" for users in cells) + " |")
     print("|---|---|" + "---|---|" * len(cells))
     names = dict.fromkeys(key for cell, *_ in cells.values() for key in cell.steps)
