@@ -148,9 +148,12 @@ def recorded(cell, user):
 
 
 def busy_seconds(answer):
-    """The seconds a BFF-BUSY answer asks the user to wait before trying again; None for any other answer."""
+    """The seconds a BFF-BUSY alert asks the user to wait before trying again (the dispensing widget words it
+    "try again in a moment": the bulkhead's Retry-After, 1 s, then); None for any other answer."""
+    if "BFF-BUSY" not in answer.text:
+        return None
     busy = BUSY.search(answer.text)
-    return int(busy.group(1)) if busy and "BFF-BUSY" in answer.text else None
+    return int(busy.group(1)) if busy else 1
 
 
 def error_kind(error):
