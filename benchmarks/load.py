@@ -10,7 +10,8 @@ by default `--workers 2 --threads 8`: one gunicorn process per core) as their ow
    resume, patient, diagnosis, medication, review, issue); a pharmacist opens a code, scans a GS1 pack and
    completes the dispensation. Pharmacists dispense the codes the doctors issued; until there are some, codes
    issued at the simulator for the purpose. Reported: flows/s, p50 and p99 per step, errors (count and kind),
-   and the CPU of the simulator, the BFF (all its processes) and this driver, sampled every second from /proc.
+   and the CPU of the simulator, the BFF (all its processes), this driver and the whole machine (shared with
+   other jobs), sampled every second from /proc.
 
 Run: python benchmarks/load.py [--users 10,50,200] [--flows 3] [--workers 2] [--threads 8] [--requests 400]
 """
@@ -28,14 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from bff_cost import BUSY, NO_LIMIT, ORIGIN, start_bff, start_simulator, stop
+from bff_cost import BUSY, CLOCK_TICKS, NO_LIMIT, ORIGIN, start_bff, start_simulator, stop
 from bff_proxy import latency, percentile, simulator_token
 from dispensing_steps import Timed, UnexpectedStep, dispense_prescription, prescription
 from widget_ready import prescription_codes
 
 ROOT = Path(__file__).resolve().parents[1]
 CHEAP = "/ehr/v1/patients/pat_01HXE0000000000000000ANA01"  # a by-id read: no search, one row
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ISSUED_CODE = re.compile(r"data-osigu-prescription-code>\s*([^<\s]+)")
 ALERT_CODE = re.compile(r"\b(BFF-[A-Z0-9-]+|\d{3}-\d{3})\b")
 
