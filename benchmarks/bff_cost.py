@@ -186,14 +186,15 @@ def start_simulator(workdir, name, rate_limit):
     return url, process
 
 
-def start_bff(workdir, tree, simulator, name):
-    """Start the BFF of a source tree on simulator (its own code first on the path); returns (url, process)."""
+def start_bff(workdir, tree, simulator, name, options=()):
+    """Start the BFF of a source tree on simulator (its own code first on the path), `serve` given options;
+    returns (url, process)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator, "PYTHONPATH": str(tree),
            "BFF_DATABASE_URL": f"sqlite:///{os.path.join(workdir, f'{name}.sqlite3')}",
            "BFF_RATE_LIMIT_SESSIONS": NO_LIMIT, "BFF_RATE_LIMIT_PROXY": NO_LIMIT}
-    return url, start(["serve", "--port", str(port)], f"{url}/healthz", env=env, cwd=tree)
+    return url, start(["serve", "--port", str(port), *options], f"{url}/healthz", env=env, cwd=tree)
 
 
 def stop(processes):

@@ -45,7 +45,7 @@ def start(args, ready_url, env=None, cwd=None):
         try:
             if requests.get(ready_url, timeout=1).ok:
                 return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy to answer within the second
             time.sleep(0.1)
     process.kill()
     raise SystemExit(f"{ready_url} did not start")
@@ -56,15 +56,15 @@ def percentile(samples, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def timed_batch(url, headers, count, concurrency):
-    """Send count searches with concurrency clients; return each latency in milliseconds."""
+def timed_batch(url, headers, count, concurrency, params=PARAMS):
+    """Send count requests with concurrency clients; return each latency in milliseconds."""
     local = threading.local()
 
     def one(_):
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
         started = time.perf_counter()
-        response = session.get(url, params=PARAMS, headers=headers, timeout=30)
+        response = session.get(url, params=params, headers=headers, timeout=30)
         elapsed = (time.perf_counter() - started) * 1000
         response.raise_for_status()
         return elapsed
@@ -73,19 +73,26 @@ def timed_batch(url, headers, count, concurrency):
         return list(pool.map(one, range(count)))
 
 
-def latency(simulator, bff, token, total, concurrency):
+def latency(simulator, bff, token, total, concurrency, path=SEARCH, params=PARAMS):
+    """p50, p99 and count of a GET sent straight to the simulator and through the proxy, batches interleaved."""
     targets = {
-        "direct": (simulator + SEARCH, {"Authorization": f"Bearer {token}"}),
-        "proxy": (bff + "/v1/osigu" + SEARCH, {"Authorization": f"Bearer {API_KEY}"}),
+        "direct": (simulator + path, {"Authorization": f"Bearer {token}"}),
+        "proxy": (bff + "/v1/osigu" + path, {"Authorization": f"Bearer {API_KEY}"}),
     }
     samples = {name: [] for name in targets}
     for url, headers in targets.values():  # warm connections and caches
-        timed_batch(url, headers, 20, concurrency)
+        timed_batch(url, headers, 20, concurrency, params)
     batch = max(total // 8, concurrency)
     for _ in range(max(total // batch, 1)):
         for name, (url, headers) in targets.items():
-            samples[name] += timed_batch(url, headers, batch, concurrency)
+            samples[name] += timed_batch(url, headers, batch, concurrency, params)
     return {name: (statistics.median(s), percentile(s, 0.99), len(s)) for name, s in samples.items()}
+
+
+def simulator_token(simulator):
+    """An access token from the simulator for the demo hospital, as the BFF gets one."""
+    return requests.post(f"{simulator}/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=CLIENT,
+                         timeout=10).json()["access_token"]
 
 
 def tokens_in(database):
@@ -134,8 +141,7 @@ def main():
         processes.append(start(["serve", "--port", str(bff_port)], f"{bff}/healthz", env={
             "OSIGU_ENV": "local", "OSIGU_BASE_URL": simulator,
             "BFF_DATABASE_URL": f"sqlite:///{os.path.join(workdir, 'bff.sqlite3')}"}))
-        token = requests.post(f"{simulator}/v1/oauth/token", data={"grant_type": "client_credentials"},
-                              auth=CLIENT, timeout=10).json()["access_token"]
+        token = simulator_token(simulator)
         print(f"# BFF proxy vs direct — {os.cpu_count()} cores, {args.requests} searches per cell\n")
         print("| clients | direct p50 ms | proxy p50 ms | p50 ratio | direct p99 ms | proxy p99 ms | p99 ratio |")
         print("|---|---|---|---|---|---|---|")

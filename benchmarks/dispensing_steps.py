@@ -41,6 +41,14 @@ LINE = {"product_code": "MED-042", "quantity": "30", "dose": "1", "unit": "table
 SCAN = "0107709990000429" "17301231" "10LOT-BENCH\x1d21SN0001"  # a paracetamol 500 mg pack (MED-042)
 
 
+class UnexpectedStep(Exception):
+    """The BFF answered a widget request with another step than the flow's next one (or an alert)."""
+
+    def __init__(self, message, answer):
+        super().__init__(message)
+        self.answer = answer
+
+
 class Timed:
     """A widget flow's requests, each timed and refused if the BFF did not answer with a step."""
 
@@ -61,12 +69,16 @@ class Timed:
         answer.raise_for_status()
         shown = re.search(r'data-osigu-step="([^"]+)"', answer.text)
         if step and (shown is None or shown.group(1) != step or "osigu-alert" in answer.text):
-            raise SystemExit(f"{name}: expected the {step} step, got {answer.text[:500]}")
+            raise UnexpectedStep(f"{name}: expected the {step} step, got {answer.text[:500]}", answer)
         return answer
 
 
-def prescription(bff, origin):
-    flow = Timed(bff, origin, "prescription", {}, {"id": "dr-bench", "name": "Dr. Bench", "role": "doctor"})
+def doctor(number):
+    return {"id": f"dr-bench-{number}", "name": "Dr. Bench", "role": "doctor"}
+
+
+def prescription(bff, origin, number=1, timed=Timed):
+    flow = timed(bff, origin, "prescription", {}, doctor(number))
     flow("resume", "GET", "/resume", step="patient")
     found = flow("patient search", "GET", "/patient/search?document_type=CC&document_number=1000000001")
     patient_id = re.search(r'name="patient_id"\s+value="([^"]+)"', found.text).group(1)
@@ -85,8 +97,8 @@ def pharmacist(number):
     return {"id": f"ph-bench-{number}", "name": "Farm. Bench", "role": "PHARMACIST"}
 
 
-def dispense_prescription(bff, origin, code):
-    flow = Timed(bff, origin, "dispensing", {}, pharmacist(1))
+def dispense_prescription(bff, origin, code, number=1, timed=Timed):
+    flow = timed(bff, origin, "dispensing", {}, pharmacist(number))
     flow("resume (code step)", "GET", "/resume", step="code")
     flow("open the code (start at Osigu)", "POST", "/code", {"code": code}, step="products")
     line = {"product_code-0": "MED-042", "quantity-0": "20", "lot-0": "", "expiry-0": ""}

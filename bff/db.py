@@ -26,11 +26,17 @@ def aware(moment):
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+# How long a writer waits for SQLite's one write lock before failing with "database is locked". Each
+# transaction holds it briefly, but SQLite does not queue waiters: under load (benchmarks/load.py, 50 users,
+# two `serve --workers` on one file, a busy machine) a writer waited past 5 s while others took their turn.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _tune_sqlite(dbapi_connection, _record):
     """WAL lets readers work beside the one writer; busy_timeout makes writers wait instead of failing."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
