@@ -99,7 +99,7 @@ def alert_of(answer):
     """The error a widget answer shows: its event to the host page, or else (search results) the alert in place."""
     event = trigger_of(answer).get("osigu:error")
     if event:
-        return event["error"]
+        return event["problem"]
     shown = re.search(r'class="osigu-alert".*?<p>(.*?)</p>.*?class="osigu-code">[^:<]*: ([^<]+)<', answer.text, re.S)
     if shown is None:
         return None
