@@ -1,0 +1,14 @@
+"""What schemathesis found in the widgets (tests/integration/bff/test_bff_schemathesis.py), each kept fixed."""
+
+from widget_client import invalid, step_of
+
+PHARMACIST = {"id": "ph-1", "name": "Marta Gil", "role": "PHARMACIST"}
+
+
+def test_a_history_filter_the_api_refuses_shows_the_history_again_with_the_refusal(widget):
+    w = widget(widget="dispensing", locale="en", context={"mode": "queue"}, user=PHARMACIST)
+    for params in ({"status": "NOPE"}, {"startDate": "yesterday"}):
+        page = w.get("/queue/history", params=params)
+        assert page.status_code == 200 and invalid(page), (params, page.status_code, page.text[:300])
+        assert step_of(page) == "queue_history" and "INVALID_REQUEST" in page.text
+        assert "Ready for collection</option>" in page.text  # the filters, worded, around the refusal
