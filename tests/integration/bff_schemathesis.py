@@ -5,10 +5,15 @@ Requests carry real credentials (auth below), so they get past authentication to
 """
 
 import collections
+import json
 import re
+import uuid
+from datetime import UTC, datetime
 
 import schemathesis
 from schemathesis.engine import Status, events
+from standardwebhooks.webhooks import Webhook
+from widget_client import Widgets, fill_in_ana_at_seguros_andinos, fill_in_ana_with_paracetamol, open_a_prescription
 
 # Markup a hostile value carries: it must never come back as markup (the check below).
 PAYLOADS = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>', "'\"><svg/onload=alert(1)>",
@@ -144,6 +149,13 @@ def describe(failure, interaction):
     return text
 
 
+# Webhooks carry Osigu's signature over the body as sent (Credentials signs whatever was generated), so a request
+# schemathesis means to send without it, or with headers it made invalid, is sent signed; one without the headers
+# at all is a 400 (README "The BFF"), not a 401.
+WEBHOOK_CHECKS = [{"include-path": "/v1/webhooks/osigu", "checks": {
+    "ignored_auth": {"enabled": False}, "negative_data_rejection": {"enabled": False}}}]
+
+
 def configured(document, base_url, seed, examples, phases, widgets=False):
     """A schema for document at base_url: every check, the phases asked for, no cache, one worker.
 
@@ -156,6 +168,7 @@ def configured(document, base_url, seed, examples, phases, widgets=False):
         "seed": seed, "workers": 1, "base-url": base_url, "cache": {"enabled": False},
         "generation": {"max-examples": examples, "database": "none"},
         "phases": {name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")},
+        "operations": [] if widgets else WEBHOOK_CHECKS,
         "checks": {"enabled": True, "positive_data_acceptance": {"enabled": False},
                    "missing_required_header": {"enabled": False},
                    # The proxy and the pharmacy API catch every method under their prefix, to answer in their
@@ -166,16 +179,68 @@ def configured(document, base_url, seed, examples, phases, widgets=False):
     return schemathesis.openapi.from_dict(document, config=config)
 
 
+PHARMACIST = {"id": "ph-1", "name": "Marta Gil", "role": "PHARMACIST"}
+
+
+def walked_sessions(bff_url, host_app="his-a"):
+    """A session token per widget, each walked into the middle of its flow (queue: the pharmacist's worklist)."""
+    widgets = Widgets(bff_url)
+    prescription, preauth = widgets(host_app, locale="en"), widgets(host_app, locale="en", widget="preauth")
+    fill_in_ana_with_paracetamol(prescription)
+    fill_in_ana_at_seguros_andinos(preauth)
+    counter = widgets(host_app, locale="en", widget="dispensing")
+    open_a_prescription(counter)
+    queue = widgets(host_app, locale="en", widget="dispensing", context={"mode": "queue"}, user=PHARMACIST)
+    return {"prescription": prescription.token, "preauth": preauth.token, "dispensing": counter.token,
+            "queue": queue.token}
+
+
+class Credentials:
+    """What each generated request carries to get past authentication: the host app's API key, the pharmacist's
+    session (hospital-pharmacy API), each widget's session in mid-flow, the EHR's JWT for the request's URL
+    (CDS Hooks), and Osigu's signature on the very bytes of a webhook."""
+
+    def __init__(self, base_url, api_key, sessions, ehr, webhook_secret):
+        self.base_url, self.api_key, self.sessions = base_url, api_key, sessions
+        self.ehr, self.webhook_secret = ehr, webhook_secret
+
+    def headers(self, case):
+        path = case.formatted_path
+        if path.startswith("/api/"):
+            return {"Authorization": f"Bearer {self.sessions['queue']}"}
+        if path.startswith("/widgets/"):
+            widget = "queue" if path.startswith("/widgets/dispensing/queue") else path.split("/")[2]
+            token = self.sessions.get(widget, self.sessions["prescription"])
+            return {"X-Osigu-Session": token, "HX-Request": "true", "X-Osigu-Origin": ORIGIN}
+        if path.startswith("/cds-services/"):
+            return {"Authorization": f"Bearer {self.ehr.token(self.base_url + path)}"}
+        if path == "/v1/webhooks/osigu":
+            return self._signed(case)
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def _signed(self, case):
+        """Standard Webhooks headers over the body as it will be sent (JSON, as requests writes it)."""
+        try:
+            body = case.body if isinstance(case.body, bytes) else json.dumps(case.body, allow_nan=False).encode()
+        except (TypeError, ValueError):
+            return {}  # not JSON: sent unsigned, refused as such
+        case.body = body  # sent as these bytes, the ones signed
+        webhook_id = f"msg_{uuid.uuid4().hex}"
+        now = datetime.now(UTC)
+        return {"webhook-id": webhook_id, "webhook-timestamp": str(int(now.timestamp())),
+                "webhook-signature": Webhook(self.webhook_secret).sign(webhook_id, now, body.decode())}
+
+
 def authenticate(schema, credentials):
-    """Send each request with the credentials its path needs: credentials(path) -> headers."""
+    """Send each request with what credentials.headers(case) gives it."""
 
     @schema.auth()
-    class Credentials:
+    class Provider:
         def get(self, case, ctx):
-            return credentials(case.formatted_path)
+            return credentials
 
         def set(self, case, data, ctx):
-            case.headers = {**(case.headers or {}), **data}
+            case.headers = {**(case.headers or {}), **data.headers(case)}
 
 
 def run(schema):
