@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
 
 from .. import host_apps, sessions
 from ..bodies import parse_json
@@ -120,6 +121,17 @@ def authenticate():
         raise queue.QueueError(403, "FORBIDDEN", error.message) from None
     host_app = host_apps.by_id(session.host_app_id)
     g.pharmacy_actor = queue.Actor(session.user, host_app.id, queue.tenant_of(host_app))
+
+
+@bp.before_request
+def answer_options():
+    """OPTIONS names the methods this API's own routes answer (Flask's would add the catch-all's below)."""
+    if request.method != "OPTIONS":
+        return None
+    allowed = _methods_at(request.path)
+    if not allowed:
+        raise queue.QueueError(404, "NOT_FOUND", "No such route in the hospital-pharmacy API.")
+    return Response(status=204, headers={"Allow": ", ".join([*allowed, "OPTIONS"])})
 
 
 @bp.after_request
@@ -350,7 +362,13 @@ def stock():
     return {"data": [inventory.lot_json(lot, today) for lot in lots], "pagination": pagination(page, limit, total)}
 
 
-@bp.route("/<path:_unknown>", methods=UNKNOWN_METHODS)
+class AnyPathConverter(PathConverter):
+    """A path of any characters, line breaks included (path's does not match those, and the app's 404 would)."""
+
+    regex = "(?s:[^/].*?)"
+
+
+@bp.route("/<any_path:_unknown>", methods=UNKNOWN_METHODS)
 def unknown(_unknown):
     """Anything else under /api is NOT_FOUND, or METHOD_NOT_ALLOWED on a route, in this API's error shape."""
     allowed = _methods_at(request.path)

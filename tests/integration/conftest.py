@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import redis
 import requests
+from ehr_client import Ehr
 from flask import Flask, request
 from standardwebhooks.webhooks import Webhook
 from waitress import wasyncore
@@ -266,6 +267,14 @@ def webhooks_to_bff(api, bff_url, simulator_app):
         return lambda: background.tick(simulator_app)
 
     return point
+
+
+@pytest.fixture
+def ehr(serve_wsgi):
+    """An EHR that signs CDS Hooks calls, its JWKS served on a free loopback port (as `jwks_url`)."""
+    found = Ehr()
+    found.jwks_url = serve_wsgi(found.app) + "/jwks"
+    return found
 
 
 @pytest.fixture

@@ -9,20 +9,13 @@ Bounded (fixed seed, few examples per operation); the long run is benchmarks/sch
 import pytest
 import requests
 from bff_schemathesis import ORIGIN, Credentials, authenticate, configured, run, walked_sessions, widget_forms_document
-from ehr_client import EHR_ISSUER, Ehr
+from ehr_client import EHR_ISSUER
 
 from tests.integration.conftest import OSIGU_WEBHOOK_SECRET
 
 API_KEY = "his-a-api-key-0123456789"
 SEED = 15
-EXAMPLES = 3
-
-
-@pytest.fixture
-def ehr(serve_wsgi):
-    found = Ehr()
-    found.jwks_url = serve_wsgi(found.app) + "/jwks"
-    return found
+EXAMPLES = 15
 
 
 @pytest.fixture

@@ -2,17 +2,10 @@
 
 import pytest
 import requests
-from ehr_client import EHR_ISSUER, Ehr
+from ehr_client import EHR_ISSUER
 from widget_client import ORIGIN, Widgets
 
 CALLBACK_SECRET = "whsec_" + "aGlzLWEtY2FsbGJhY2stc2VjcmV0LTEyMzQ1Njc4OTA="  # what callback_receiver verifies with
-
-
-@pytest.fixture
-def ehr(serve_wsgi):
-    found = Ehr()
-    found.jwks_url = serve_wsgi(found.app) + "/jwks"
-    return found
 
 
 @pytest.fixture
