@@ -15,7 +15,7 @@ from limits.storage import Storage
 
 from . import host_apps
 from .config import ConfigError
-from .errors import error_response
+from .errors import ApiError, error_response
 
 SETTINGS = {"RATE_LIMIT_SESSIONS": "BFF_RATE_LIMIT_SESSIONS", "RATE_LIMIT_PROXY": "BFF_RATE_LIMIT_PROXY"}
 
@@ -91,6 +91,17 @@ def init_rate_limits(app, sessions_bp, proxy_bp):
     # swallow_errors: when Redis cannot be reached, requests go through unlimited rather than failing.
     limiter = Limiter(key_func=_host_app_key, app=app, storage_uri=storage, strategy="fixed-window",
                       key_prefix="bff-rate", swallow_errors=True)
+
+    @limiter.request_filter
+    def unauthenticated():
+        """A request without a known API key counts against no one: its view answers 401 (else the key function
+        would raise inside the limiter, which logs it as an error with its traceback)."""
+        try:
+            host_apps.authenticate()
+        except ApiError:
+            return True
+        return False
+
     limiter.limit(lambda: app.config["RATE_LIMIT_SESSIONS"])(sessions_bp)
     limiter.limit(lambda: app.config["RATE_LIMIT_PROXY"])(proxy_bp)
 
