@@ -21,6 +21,7 @@ OBJECT_FIELDS = ("dispensation_id", "prescription_id", "preauthorization_id", "a
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 MAX_ID_LENGTH = 100  # bff_session_object.upstream_id, and bff_webhook_event.id
 MAX_TYPE_LENGTH = 80  # bff_webhook_event.event_type
+MAX_TIMESTAMP_LENGTH = 40  # an ISO 8601 date-time, with room for fractions and an offset
 
 
 def _verified_payload():
@@ -44,9 +45,10 @@ def _verified_payload():
 def _event(payload):
     """An Osigu event: an object with its type (it fits the column) and, if any, its data an object and its
     timestamp a string."""
+    timestamp = payload.get("timestamp", "") if isinstance(payload, dict) else None
     if not (isinstance(payload, dict) and isinstance(payload.get("type"), str)
             and 0 < len(payload["type"]) <= MAX_TYPE_LENGTH and isinstance(payload.get("data", {}), dict)
-            and isinstance(payload.get("timestamp", ""), str) and len(payload.get("timestamp", "")) <= 40):
+            and isinstance(timestamp, str) and len(timestamp) <= MAX_TIMESTAMP_LENGTH):
         raise ApiError(422, "BFF-WEBHOOK-BODY", f'Not an Osigu event: {{"type": "<at most {MAX_TYPE_LENGTH} '
                                                 'characters>", "data": {...}}.')
     return payload
