@@ -12,6 +12,7 @@ from .errors import register_error_handlers
 from .health import bp as health_bp
 from .i18n import init_i18n
 from .logs import init_request_logging
+from .openapi import bp as openapi_bp
 from .origins import bp as origins_bp
 from .proxies import init_proxies
 from .proxy import bp as proxy_bp
@@ -61,7 +62,7 @@ def create_app(test_config=None):
     init_request_logging(app)
     init_rate_limits(app, sessions_bp, proxy_bp, cds_hooks_bp)
     init_proxies(app)
-    for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp, cds_hooks_bp, smart_bp):
+    for blueprint in (health_bp, sessions_bp, proxy_bp, webhooks_bp, origins_bp, cds_hooks_bp, smart_bp, openapi_bp):
         app.register_blueprint(blueprint)
     # Imported here, as Flask's tutorial does: the widgets build on the bff modules above.
     from widgets import init_widgets

@@ -87,16 +87,20 @@ def coverage_check():
     body = json_object()
     products = body.get("products")
     sponsor = body.get("sponsor")
-    if not (isinstance(sponsor, str) and re.match(SPONSOR_SLUG, sponsor) and isinstance(products, list)
+    if not (isinstance(sponsor, str) and re.fullmatch(SPONSOR_SLUG, sponsor) and isinstance(products, list)
             and 0 < len(products) <= MAX_ORDERS):
         raise ApiError(422, "BFF-422", 'Send {"sponsor": "<sponsor slug>", "products": [{"product_code", "quantity"}]} '
                                        f"with 1 to {MAX_ORDERS} products.")
     orders = [_checked_product(item) for item in products]
+    diagnoses = body.get("diagnoses", [])
+    if not (isinstance(diagnoses, list) and len(diagnoses) <= coverage_cards.MAX_DIAGNOSES and all(
+            isinstance(code, str) and re.fullmatch(contexts.ICD10_CODE, code) for code in diagnoses)):
+        raise ApiError(422, "BFF-422", f"diagnoses are at most {coverage_cards.MAX_DIAGNOSES} ICD-10 codes (e.g. R51).")
     try:
         answer = coverage.check(host_app, sponsor, orders)
     except UpstreamError as error:
         raise ApiError(error.status if error.status < 500 else 502, error.error_code, error.message) from None
-    return answer | {"preauth_context": coverage_cards.preauth_context(answer, body.get("diagnoses"))}
+    return answer | {"preauth_context": coverage_cards.preauth_context(answer, diagnoses)}
 
 
 def json_object():
@@ -109,7 +113,8 @@ def json_object():
 
 def _checked_product(item):
     """A product to check, in the shape a preauth context accepts (it may open the widget next)."""
-    if not isinstance(item, dict) or not re.match(contexts.PRODUCT_CODE, str(item.get("product_code", ""))):
+    code = item.get("product_code") if isinstance(item, dict) else None
+    if not isinstance(code, str) or not re.fullmatch(contexts.PRODUCT_CODE, code):
         raise ApiError(422, "BFF-422", "Each product needs a product_code (e.g. MED-001).")
     quantity = item.get("quantity", 1)
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= 1000:
@@ -195,7 +200,7 @@ def _coverage(prefetch):
             continue
         for payor in resource.get("payor") or []:
             identifier = (payor or {}).get("identifier") or {}
-            if identifier.get("system") == SPONSOR and re.match(SPONSOR_SLUG, str(identifier.get("value"))):
+            if identifier.get("system") == SPONSOR and re.fullmatch(SPONSOR_SLUG, str(identifier.get("value"))):
                 return {"sponsor": identifier["value"], "reference": f"Coverage/{resource.get('id')}"}
     return None
 

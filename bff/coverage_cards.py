@@ -21,6 +21,7 @@ from .fhir_outcomes import CRD_COVERAGE, PRODUCT_CODE
 from .i18n import LOCALES
 
 MAX_SUMMARY = 140
+MAX_DIAGNOSES = 10  # a preauth context's
 FALLBACK_LANGUAGE = "en"  # CDS Hooks clients are configured in English far more often than in anything else
 
 
@@ -68,8 +69,8 @@ def preauth_context(answer, diagnoses):
     context = {"sponsor": answer["sponsor"]["sponsor_slug"], "coverage_assertion_id": answer["coverage_assertion_id"],
                "products": [{"product_code": said["product_code"], "quantity": said["quantity"]}
                             for said in answer["orders"] if said.get("covered") == "covered"]}
-    valid = [code for code in diagnoses or [] if isinstance(code, str) and re.match(contexts.ICD10_CODE, code)]
-    return context | ({"diagnoses": valid[:10]} if valid else {})
+    valid = [code for code in diagnoses or [] if isinstance(code, str) and re.fullmatch(contexts.ICD10_CODE, code)]
+    return context | ({"diagnoses": valid[:MAX_DIAGNOSES]} if valid else {})
 
 
 def _coverage_information(said, answer, coverage_reference):

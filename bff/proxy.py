@@ -178,7 +178,18 @@ def _idempotency_key():
     return key
 
 
-@bp.route("/<path:path>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+@bp.route("/<path:path>", methods=["OPTIONS"], provide_automatic_options=False)
+def methods(path):
+    """Answer which methods the proxy forwards for this path (Flask's own answer would list every method)."""
+    host_apps.authenticate()
+    path = _checked_path(path)
+    allowed = sorted({method for method, pattern, _ in TABLE if pattern.fullmatch(path)})
+    if not allowed:
+        raise ApiError(403, "BFF-PROXY-PATH", f"/{path} is not an Osigu call the proxy forwards.")
+    return Response(status=204, headers={"Allow": ", ".join([*allowed, "OPTIONS"])})
+
+
+@bp.route("/<path:path>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], provide_automatic_options=False)
 def forward(path):
     """Forward a listed Osigu call with the host app's tenant token, if this host app may make it."""
     host_app = host_apps.authenticate()

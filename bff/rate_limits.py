@@ -111,6 +111,17 @@ def init_rate_limits(app, sessions_bp, proxy_bp, cds_hooks_bp):
     # swallow_errors: when Redis cannot be reached, requests go through unlimited rather than failing.
     limiter = Limiter(key_func=_host_app_key, app=app, storage_uri=storage, strategy="fixed-window",
                       key_prefix="bff-rate", swallow_errors=True)
+
+    @limiter.request_filter
+    def unauthenticated():
+        """A request without a known API key counts against no one: its view answers 401 (else the key function
+        would raise inside the limiter, which logs it as an error with its traceback)."""
+        try:
+            host_apps.authenticate()
+        except ApiError:
+            return True
+        return False
+
     limiter.limit(lambda: app.config["RATE_LIMIT_SESSIONS"])(sessions_bp)
     limiter.limit(lambda: app.config["RATE_LIMIT_PROXY"])(proxy_bp)
     # Each answer costs Osigu a call per product: POST /v1/coverage-check per host app, hooks per EHR issuer.

@@ -19,7 +19,9 @@ bp = Blueprint("webhooks", __name__)
 OBJECT_FIELDS = ("dispensation_id", "prescription_id", "preauthorization_id", "authorization_id",
                  "authorization_code", "claim_id", "settlement_id")
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
-MAX_ID_LENGTH = 100  # bff_session_object.upstream_id
+MAX_ID_LENGTH = 100  # bff_session_object.upstream_id, and bff_webhook_event.id
+MAX_TYPE_LENGTH = 80  # bff_webhook_event.event_type
+MAX_TIMESTAMP_LENGTH = 40  # an ISO 8601 date-time, with room for fractions and an offset
 
 
 def _verified_payload():
@@ -29,13 +31,27 @@ def _verified_payload():
     headers = {name: request.headers.get(name, "") for name in SIGNATURE_HEADERS}
     if not all(headers.values()):
         raise ApiError(400, "BFF-WEBHOOK-HEADERS", "Missing Standard Webhooks headers.")
+    if len(headers["webhook-id"]) > MAX_ID_LENGTH or not headers["webhook-id"].isprintable():
+        raise ApiError(400, "BFF-WEBHOOK-HEADERS", f"webhook-id must be at most {MAX_ID_LENGTH} printable characters.")
     try:
         Webhook(secret).verify(request.get_data(), headers, json_parse=False)
     except WebhookVerificationError:
         raise ApiError(401, "BFF-WEBHOOK-SIGNATURE", "The webhook signature is invalid or too old.") from None
     except (ValueError, binascii.Error):  # a malformed signature header raises these, not the above
         raise ApiError(400, "BFF-WEBHOOK-HEADERS", "Malformed Standard Webhooks headers.") from None
-    return request_json()
+    return _event(request_json())
+
+
+def _event(payload):
+    """An Osigu event: an object with its type (it fits the column) and, if any, its data an object and its
+    timestamp a string."""
+    timestamp = payload.get("timestamp", "") if isinstance(payload, dict) else None
+    if not (isinstance(payload, dict) and isinstance(payload.get("type"), str)
+            and 0 < len(payload["type"]) <= MAX_TYPE_LENGTH and isinstance(payload.get("data", {}), dict)
+            and isinstance(timestamp, str) and len(timestamp) <= MAX_TIMESTAMP_LENGTH):
+        raise ApiError(422, "BFF-WEBHOOK-BODY", f'Not an Osigu event: {{"type": "<at most {MAX_TYPE_LENGTH} '
+                                                'characters>", "data": {...}}.')
+    return payload
 
 
 def object_ids(data):
@@ -98,7 +114,7 @@ def receive():
     """Accept a webhook from Osigu: verify, store once (by webhook-id), queue the host callbacks, answer."""
     payload = _verified_payload()
     webhook_id = request.headers["webhook-id"]
-    event_type = payload.get("type", "") if isinstance(payload, dict) else ""
+    event_type = payload["type"]
     upstream_ids = object_ids(_data(payload))
     lock_objects(upstream_ids)
     event = WebhookEvent(id=webhook_id, event_type=event_type, payload=payload)

@@ -5,9 +5,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
 
 from .. import host_apps, sessions
 from ..bodies import parse_json
@@ -31,6 +33,7 @@ Text = Annotated[str, Field(min_length=1, max_length=500, pattern=PLAIN)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=PLAIN)]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
 MAX_QUERY_TEXT = 100
+UNKNOWN_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 class Body(BaseModel):
@@ -118,6 +121,17 @@ def authenticate():
         raise queue.QueueError(403, "FORBIDDEN", error.message) from None
     host_app = host_apps.by_id(session.host_app_id)
     g.pharmacy_actor = queue.Actor(session.user, host_app.id, queue.tenant_of(host_app))
+
+
+@bp.before_request
+def answer_options():
+    """OPTIONS names the methods this API's own routes answer (Flask's would add the catch-all's below)."""
+    if request.method != "OPTIONS":
+        return None
+    allowed = _methods_at(request.path)
+    if not allowed:
+        raise queue.QueueError(404, "NOT_FOUND", "No such route in the hospital-pharmacy API.")
+    return Response(status=204, headers={"Allow": ", ".join([*allowed, "OPTIONS"])})
 
 
 @bp.after_request
@@ -348,10 +362,35 @@ def stock():
     return {"data": [inventory.lot_json(lot, today) for lot in lots], "pagination": pagination(page, limit, total)}
 
 
-@bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+class AnyPathConverter(PathConverter):
+    """A path of any characters, line breaks included (path's does not match those, and the app's 404 would)."""
+
+    regex = "(?s:[^/].*?)"
+
+
+@bp.route("/<any_path:_unknown>", methods=UNKNOWN_METHODS)
 def unknown(_unknown):
-    """Anything else under /api is NOT_FOUND, in this API's error shape."""
-    raise queue.QueueError(404, "NOT_FOUND", "No such route in the hospital-pharmacy API.")
+    """Anything else under /api is NOT_FOUND, or METHOD_NOT_ALLOWED on a route, in this API's error shape."""
+    allowed = _methods_at(request.path)
+    if not allowed:
+        raise queue.QueueError(404, "NOT_FOUND", "No such route in the hospital-pharmacy API.")
+    message = f"{request.path} answers {', '.join(allowed)}."
+    return {"code": "METHOD_NOT_ALLOWED", "error_code": "METHOD_NOT_ALLOWED", "message": message}, 405, \
+        {"Allow": ", ".join(allowed)}
+
+
+def _methods_at(path):
+    """The methods the API's own routes (not the catch-all above) answer at path."""
+    adapter = current_app.url_map.bind("localhost")
+    allowed = []
+    for method in UNKNOWN_METHODS:
+        try:
+            endpoint, _ = adapter.match(path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "pharmacy_api.unknown":
+            allowed.append(method)
+    return allowed
 
 
 @bp.get("/openapi.yaml")

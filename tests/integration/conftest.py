@@ -3,11 +3,16 @@ apps (for bff/ and widgets/ tests); codes to redeem, issued through the simulato
 
 import json
 import queue
+import shutil
+import socket
+import subprocess
 import threading
 from datetime import UTC, datetime
 
 import pytest
+import redis
 import requests
+from ehr_client import Ehr
 from flask import Flask, request
 from standardwebhooks.webhooks import Webhook
 from waitress import wasyncore
@@ -271,3 +276,43 @@ def webhooks_to_bff(api, bff_url, simulator_app):
         return lambda: background.tick(simulator_app)
 
     return point
+
+
+@pytest.fixture
+def ehr(serve_wsgi):
+    """An EHR that signs CDS Hooks calls, its JWKS served on a free loopback port (as `jwks_url`)."""
+    found = Ehr()
+    found.jwks_url = serve_wsgi(found.app) + "/jwks"
+    return found
+
+
+@pytest.fixture
+def redis_server(tmp_path, eventually):
+    """A throwaway redis-server on a free loopback port, keeping nothing on disk (scripts/test installs it); the
+    process, with its URL as `url` (a test may stop it)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run ./scripts/test, or apt-get install redis-server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    server.url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(server.url)
+
+    def answers():
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            return False
+
+    eventually(answers)
+    yield server
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url

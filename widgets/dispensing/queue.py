@@ -180,7 +180,7 @@ def history():
         return flow.render_step("queue_history", statuses=STATUSES, **history_rows(acting("READ")))
     except queue.QueueError as error:
         return flow.render_step("queue_history", INVALID, refusal_alert(error), statuses=STATUSES,
-                                filters=request.args, rows=None)
+                                filters=request.args, rows=None, labels=labels())
 
 
 @bp.get("/queue/history/list")

@@ -25,6 +25,8 @@ MAX_NOTES = 2000  # what Osigu accepts
 def render_indications(status=200, alert=None, error=None, upload_error=None):
     """Render the indications step: diagnoses, notes, the documents required and those attached."""
     current = flow.draft()
+    if current.sponsor is None:  # a form of this step posted after a cancel: the flow is back at its start
+        return flow.show("indications")
     return flow.render_step("indications", status, alert, error=error, upload_error=upload_error,
                             max_diagnoses=MAX_DIAGNOSES, max_notes=MAX_NOTES, required=current.required_documents(),
                             document_types=document_types(current),

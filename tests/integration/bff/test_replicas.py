@@ -4,7 +4,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -65,30 +64,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture
-def redis_url(tmp_path, eventually):
-    """A throwaway redis-server on a free loopback port, keeping nothing on disk (scripts/test installs it)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: run ./scripts/test, or apt-get install redis-server")
-    port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-
-    def answers():
-        try:
-            return client.ping()
-        except redis.ConnectionError:
-            return False
-
-    eventually(answers)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
 
 
 @pytest.fixture

@@ -1,41 +1,11 @@
 """Host apps that speak FHIR: outcomes as R4 Bundles, and an EHR calling the CDS Hooks coverage service."""
 
-import time
-import uuid
-
 import pytest
 import requests
-from flask import Flask
-from joserfc import jwt
-from joserfc.jwk import ECKey
+from ehr_client import EHR_ISSUER
 from widget_client import ORIGIN, Widgets
 
 CALLBACK_SECRET = "whsec_" + "aGlzLWEtY2FsbGJhY2stc2VjcmV0LTEyMzQ1Njc4OTA="  # what callback_receiver verifies with
-EHR_ISSUER = "https://ehr.example.org/cds-client"
-
-
-class Ehr:
-    """The EHR's side of CDS Hooks: its signing key, served as a JWKS, and the JWTs it signs."""
-
-    def __init__(self):
-        self.key = ECKey.generate_key("P-384", parameters={"kid": "ehr-1"}, private=True)
-        self.app = Flask("ehr-jwks")
-        self.app.add_url_rule("/jwks", "jwks", lambda: {"keys": [self.key.as_dict(private=False)]})
-
-    def token(self, audience, issuer=EHR_ISSUER, key=None, expires_in=300, **changes):
-        """A JWT for one call; changes replace claims (None leaves one out)."""
-        now = int(time.time())
-        claims = {"iss": issuer, "aud": audience, "iat": now, "exp": now + expires_in, "jti": str(uuid.uuid4())}
-        claims = {name: value for name, value in (claims | changes).items() if value is not None}
-        return jwt.encode({"alg": "ES384", "typ": "JWT", "kid": "ehr-1"}, claims, key or self.key,
-                          algorithms=["ES384"])
-
-
-@pytest.fixture
-def ehr(serve_wsgi):
-    found = Ehr()
-    found.jwks_url = serve_wsgi(found.app) + "/jwks"
-    return found
 
 
 @pytest.fixture
