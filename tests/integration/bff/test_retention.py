@@ -93,5 +93,6 @@ def test_the_purge_command_purges_now_and_says_how_much(tmp_path, bff_app, new_s
     assert "older than 10 days: 0 widget sessions" in kept.stdout
     purged = subprocess.run([*CLI, "--days", "7"], env=os.environ | environ, capture_output=True, text=True,
                             timeout=60, check=True)
-    assert "older than 7 days: 1 widget sessions, 0 callbacks, 0 webhooks, 0 coverage assertions, 0 expired consents" in purged.stdout
+    assert ("older than 7 days: 1 widget sessions, 0 callbacks, 0 webhooks, 0 coverage assertions, "
+            "0 expired consents") in purged.stdout
     assert rows(bff_app, WidgetSession.id) == []
