@@ -115,7 +115,10 @@ def init_rate_limits(app, sessions_bp, proxy_bp, cds_hooks_bp):
     @limiter.request_filter
     def unauthenticated():
         """A request without a known API key counts against no one: its view answers 401 (else the key function
-        would raise inside the limiter, which logs it as an error with its traceback)."""
+        would raise inside the limiter, which logs it as an error with its traceback). CDS Hooks calls carry no API
+        key: they count against the EHR issuer their JWT names (_coverage_key)."""
+        if request.endpoint == "cds_hooks.call":
+            return False
         try:
             host_apps.authenticate()
         except ApiError:
