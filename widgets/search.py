@@ -41,7 +41,7 @@ def with_picked_diagnosis(chosen, too_many):
     what to fix) when the form names no ICD-10 code or one past MAX_DIAGNOSES (too_many says so)."""
     code, description = request.form.get("diagnosis_code", ""), request.form.get("description", "")
     known = {item["diagnosis_code"] for item in chosen}
-    if not re.match(ICD10_CODE, code):
+    if not re.fullmatch(ICD10_CODE, code):
         return chosen, _("Choose a diagnosis from the search results.")
     if code in known:
         return chosen, None

@@ -147,7 +147,7 @@ def upload_document():
 def remove_document():
     """Detach a document before the request is completed."""
     current, document_id = flow.draft(), request.form.get("document_id", "")
-    if not _editable(current) or not re.match(UPSTREAM_ID, document_id) or all(
+    if not _editable(current) or not re.fullmatch(UPSTREAM_ID, document_id) or all(
             item["document_id"] != document_id for item in current.documents):
         return flow.show("indications")
     try:

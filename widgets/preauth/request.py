@@ -72,7 +72,7 @@ def render_sponsor(status=200, alert=None):
 def choose_sponsor():
     """Use the sponsor the user chose; another sponsor means another form, so what depended on it goes."""
     current, slug = flow.draft(), request.form.get("sponsor_slug", "")
-    if g.widget_session.context.get("sponsor") and current.sponsor or not re.match(SPONSOR_SLUG, slug):
+    if g.widget_session.context.get("sponsor") and current.sponsor or not re.fullmatch(SPONSOR_SLUG, slug):
         return flow.show("sponsor")
     try:
         chosen = configuration(slug)
@@ -223,7 +223,7 @@ def add_product():
     if not quantity.isdigit() or not 1 <= int(quantity) <= MAX_QUANTITY:
         return render_products(INVALID, error=_("Enter a whole number from 1 to %(max)s.", max=MAX_QUANTITY))
     try:
-        found = registered(code) if re.match(PRODUCT_CODE, code) else None
+        found = registered(code) if re.fullmatch(PRODUCT_CODE, code) else None
     except UpstreamError as error:
         return flow.refuse(render_products, error)
     known = {line["product_code"] for line in current.products}

@@ -92,7 +92,7 @@ def resend():
         return flow.show("review")
     ownership.require_own("prescription", outcome["prescription_id"])
     email = request.form.get("email", "").strip()
-    if email and not (len(email) <= MAX_EMAIL and re.match(EMAIL, email)):
+    if email and not (len(email) <= MAX_EMAIL and re.fullmatch(EMAIL, email)):
         return render_done(422, email_error=_("Enter a valid e-mail address of at most %(max)s characters, or leave "
                                               "it empty.", max=MAX_EMAIL))
     body = {"channel": "EMAIL"} | ({"email": email} if email else {})

@@ -86,7 +86,7 @@ def not_registered(query, registered_codes):
 
 def product(code):
     """The registered product with this code, or None (also for a code of the wrong shape)."""
-    if not re.match(PRODUCT_CODE, code or ""):
+    if not re.fullmatch(PRODUCT_CODE, code or ""):
         return None
     return registered_products(host_app(), "MEDICATION", g.widget_session.locale).find(code)
 

@@ -149,7 +149,7 @@ def search_patients():
     """Find patients by document number, as the doctor types it."""
     number = request.args.get("document_number", "").strip()
     document_type = request.args.get("document_type") if request.args.get("document_type") in DOCUMENT_TYPES else None
-    searched = bool(re.match(DOCUMENT_NUMBER, number))
+    searched = bool(re.fullmatch(DOCUMENT_NUMBER, number))
     results, alert = as_you_type(lambda: find(number, document_type), flow.alert, ready=searched)
     return render_template("prescription/_patient_results.html", results=results, searched=searched,
                            number=number, document_type=document_type, alert=alert, document_types=document_types(),
@@ -162,7 +162,7 @@ def select_patient():
     if fixed_by_host():
         return flow.show("diagnoses")
     patient_id = request.form.get("patient_id", "")
-    if not re.match(UPSTREAM_ID, patient_id):
+    if not re.fullmatch(UPSTREAM_ID, patient_id):
         return render_patient(422)
     try:
         patient = upstream().get_json(path("/ehr/v1/patients/{}", patient_id))

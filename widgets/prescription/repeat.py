@@ -44,7 +44,7 @@ def issued_on(created_at):
 
 def copy(current, prescription_id):
     """Put the lines of the patient's earlier prescription on this draft; False when it is not one of theirs here."""
-    if not re.match(UPSTREAM_ID, prescription_id or ""):
+    if not re.fullmatch(UPSTREAM_ID, prescription_id or ""):
         return False
     earlier = next((item for item in recent(current.patient) if item["prescription_id"] == prescription_id), None)
     if earlier is None:

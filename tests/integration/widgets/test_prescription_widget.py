@@ -290,6 +290,10 @@ def test_form_fields_are_checked_before_they_touch_the_draft(widget):
     w = widget(locale="en")
     fill_in_ana_with_paracetamol(w)
     assert invalid(w.post("/diagnoses/add", data={"diagnosis_code": "x" * 5000}))
+    for trailing in ("R51\n", "J45.9\n"):  # "$" in a pattern matches before a final line break: never enough
+        assert invalid(w.post("/diagnoses/add", data={"diagnosis_code": trailing}))
+    assert 'name="dose"' in w.get("/medications/line", params={"product_code": "MED-042"}).text
+    assert 'name="dose"' not in w.get("/medications/line", params={"product_code": "MED-042\n"}).text
     assert w.post("/diagnoses/add", data={"diagnosis_code": "R51" * (3 * 1024 * 1024)}).status_code == 413
     assert w.post("/medications/add", data={"product_code": "MED-042", "dose": "1" * 9000}).status_code == 413
     page = w.get("/diagnoses")
