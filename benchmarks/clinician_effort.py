@@ -356,7 +356,7 @@ def favourite_line(page, demo):
 
 def counter(page, demo, code):
     """The pharmacy page's Dispense (the host's, not counted) mounts the widget on its code step; the code is
-    scanned, then each pack; Enter completes."""
+    scanned, then each pack; Enter completes. A click puts the focus where the widget does not."""
     page.goto(f"{demo.host}/pharmacy?lang=es")
     effort = Effort(page, demo.bff)
     page.locator("#dispense button[type=submit]").click()
@@ -373,7 +373,7 @@ def counter(page, demo, code):
         effort.wait_focus("#dispensing-scan")
         effort.scan(f"01{gtin}17301231" f"10LOT-{index}{GS}21SN{index:04d}")
         effort.frame.locator(f"[name=lot-{index}][value='LOT-{index}']").wait_for()
-    effort.wait_focus("[data-osigu-primary]")
+    effort.wait_focus("#dispensing-scan, [data-osigu-primary]")  # Dispense, or the empty scan field that dispenses
     effort.press("Enter")
     return effort, effort.finish()
 
