@@ -464,7 +464,7 @@ def main():
     parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     arguments = parser.parse_args()
     rows = run(arguments.only)
-    print(json.dumps(rows) if arguments.json else table(rows))
+    print(json.dumps(rows, ensure_ascii=False) if arguments.json else table(rows))
 
 
 if __name__ == "__main__":
