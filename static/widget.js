@@ -147,11 +147,14 @@
     var name = step.dataset.osiguStep;
     var heading = step.querySelector("[data-osigu-heading]");
     // A new step is announced (its heading, in the live region) while focus goes where typing starts: the field
-    // to fix, else the step's first field, else the heading. The first step leaves the host page's focus alone.
+    // to fix, else the step's first field, else the heading. The first step leaves the host page's focus alone,
+    // unless that field is a scan field (data-osigu-scan): a counter's scanner types wherever the focus is.
     if (name !== currentStep && heading) announcer.textContent = heading.textContent;
     var focus = step.querySelector("[aria-invalid=true]") || step.querySelector("[data-osigu-focus]") ||
       (name !== currentStep ? heading : null);
-    if (focus && currentStep !== null) focus.focus();
+    var scan = focus && focus.hasAttribute("data-osigu-scan");
+    if (focus && (currentStep !== null || scan)) focus.focus();
+    if (scan) focus.select(); // the next scan replaces what a refused one left
     if (name !== currentStep) post("step", { step: name });
     currentStep = name;
   });
@@ -169,8 +172,8 @@
     if (event.key !== "Enter" || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
     var step = field.closest && field.closest("[data-osigu-step]");
     if (!step || !/^(SELECT|INPUT)$/.test(field.tagName)) return;
-    if (field.type === "search" && field.value.trim() === "") {
-      // An empty search is the step's last field once its choices are made: Enter goes on (Continue).
+    if ((field.type === "search" || field.hasAttribute("data-osigu-scan")) && field.value.trim() === "") {
+      // An empty search (or scan field) is the step's last field once its choices are made: Enter goes on.
       var onward = Array.prototype.filter.call(step.querySelectorAll("[data-osigu-primary]"),
         function (button) { return !field.form || !field.form.contains(button); })[0];
       if (onward && !onward.disabled) { event.preventDefault(); press(onward); }

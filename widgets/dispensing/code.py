@@ -2,7 +2,10 @@
 
 import re
 
+from biip import ParseError
+from biip.symbology import SymbologyIdentifier
 from flask import g, request
+from flask_babel import gettext as _
 
 from bff import redemption as redemptions
 from bff.redemption import RedemptionError
@@ -10,12 +13,15 @@ from bff.upstream import UpstreamError, path
 from widgets.flow import INVALID
 from widgets.session import upstream
 
-from . import bp
+from . import bp, gs1
 from .draft import OPEN, current_redemption, first_unfinished, flow
 from .messages import refusal_alert
 
-# A scanner configured to send its symbology identifier (]Q1 for a QR code, ]C0 for Code 128) types it first.
-SYMBOLOGY = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
+# What a wedge scanner may type around a code: control characters (STX/ETX framing, GS, CR/LF from a paste).
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A scanner set up for a US keyboard on a Spanish or Portuguese layout types the dash's key as an apostrophe;
+# a code copied from a document may carry a typographic dash.
+DASHES = str.maketrans(dict.fromkeys("'\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 MAX_TYPED = 60
 
 
@@ -67,7 +73,10 @@ def open_typed_code():
     found = current_redemption()
     if found is not None and found.status in (*OPEN, redemptions.PENDING_VERIFICATION):
         return flow.show(first_unfinished(current))  # one code at a time: void it first to open another
-    typed = scanned(request.form.get("code", ""))
+    text = request.form.get("code", "")
+    if is_pack(text):
+        return render_code(INVALID, pack_alert(), typed="")
+    typed = scanned(text)
     try:
         open_code(current, typed)
     except RedemptionError as error:
@@ -76,8 +85,30 @@ def open_typed_code():
 
 
 def scanned(text):
-    """The code as typed or scanned: trimmed, without a scanner's symbology identifier, capped."""
-    return SYMBOLOGY.sub("", text.strip())[:MAX_TYPED].strip()
+    """The code as typed or scanned: without control characters, spaces or the scanner's symbology identifier
+    (]C0 Code 128, ]Q1 QR code, ]d1 DataMatrix: biip reads them), its dashes as dashes, capped."""
+    text = CONTROL.sub("", text).strip()
+    try:
+        text = text[len(SymbologyIdentifier.extract(text).value):]
+    except ParseError:
+        pass  # none: typed, or a scanner that sends none
+    return text.translate(DASHES).strip()[:MAX_TYPED].strip()
+
+
+def is_pack(text):
+    """Whether a scan is a pack's GS1 code (its DataMatrix), not a prescription's or authorization's."""
+    try:
+        gs1.read_pack(text)
+    except gs1.Unreadable:
+        return False
+    return True
+
+
+def pack_alert():
+    """The code step's alert for a pack scanned into it: what the host hears is an invalid code."""
+    alert = refusal_alert(RedemptionError("INVALID_CODE"))
+    return alert | {"message": _("That is a pack's barcode, not a code. Scan the prescription's or "
+                                 "authorization's code here; the packs are scanned on the next step.")}
 
 
 def open_code(current, code):

@@ -145,7 +145,11 @@ def _date(text):
 
 @bp.post("/products/scan")
 def scan_pack():
-    """Fill lot and expiry of the line whose product (or allowed equivalent) the scanned pack's GTIN names."""
+    """Fill lot and expiry of the line whose product (or allowed equivalent) the scanned pack's GTIN names.
+
+    A line left with nothing to hand over (its quantity emptied or 0) gets its prescribed quantity back: the
+    pharmacist is handing a pack of it over.
+    """
     found = current_redemption()
     if found is None or flow.first_unfinished(flow.draft()) != "products":
         return flow.show("products")
@@ -165,6 +169,8 @@ def scan_pack():
             return render_products(INVALID, scan_error=expired_message(pack.expiry))
         entry.update(product_code=match, lot=pack.lot or entry["lot"],
                      expiry=pack.expiry.isoformat() if pack.expiry else entry["expiry"])
+        if entry["quantity"].lstrip("0") == "":
+            entry["quantity"] = str(line["prescribed_quantity"])
         current.entries = current.entries | {line["prescribed_product_code"]: entry}
         db.session.commit()
         return render_products(scanned_line=index)
