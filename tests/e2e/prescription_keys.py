@@ -66,13 +66,11 @@ def issue(page, frame, locale):
 
 def add_a_week_of(page, frame, query):
     """On the medications step: the one product the query finds, 1 tablet every 8 hours for 7 days, the quantity
-    left to the posology (Tab past the suggested dose, unit and interval, as tests/e2e/test_keyboard_flow.py does)."""
+    left to the posology (the suggested dose, unit and interval kept: the focus waits in the days)."""
     expect_focus(page, "#medication-query")
     page.keyboard.type(query)
     page.keyboard.press("Enter")  # its one result: the line form
-    expect_focus(page, "#line-dose")
-    for _ in range(3):
-        page.keyboard.press("Tab")
+    expect_focus(page, "#line-days")
     page.keyboard.type("7")
     page.keyboard.press("Enter")
     expect_focus(page, "#medication-query")  # added

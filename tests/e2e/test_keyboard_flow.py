@@ -10,7 +10,6 @@ from test_prescription import HEADINGS, WORDS, assert_accessible, expect_step, o
 pytestmark = pytest.mark.e2e
 
 DAYS = {"es": "Durante cuántos días", "en": "For how many days"}
-DOSE = {"es": "Dosis", "en": "Dose"}
 
 
 def arrive(page, frame, locale, step, field):
@@ -38,9 +37,8 @@ def test_a_prescription_by_keys_alone_needs_no_tab(page, his, locale):
     arrive(page, frame, locale, "medications", words["search_med"])
     page.keyboard.type("Panadol")  # one registered product: paracetamol 500 mg, box of 20
     page.keyboard.press("Enter")
-    arrive(page, frame, locale, "medications", DOSE[locale])
-    for _ in range(3):  # dose (1), unit (the form's), how often (every 8 hours): as suggested
-        page.keyboard.press("Tab")
+    # Dose (1), unit (the form's), how often (every 8 hours) as suggested: the focus is in the days.
+    arrive(page, frame, locale, "medications", DAYS[locale])
     page.keyboard.type("7")
     page.keyboard.press("Enter")  # the quantity left empty: computed from the posology
     frame.locator(".osigu-chosen", has_text=re.compile(r"\b40\b")).wait_for()  # 21 tablets: two boxes of 20
@@ -70,7 +68,7 @@ def test_enter_on_a_forms_last_field_a_box_presses_its_forward_action(page, his,
     arrive(page, frame, locale, "medications", words["search_med"])
     page.keyboard.type("Panadol")
     page.keyboard.press("Enter")
-    arrive(page, frame, locale, "medications", DOSE[locale])
+    arrive(page, frame, locale, "medications", DAYS[locale])
     frame.get_by_label(DAYS[locale]).fill("7")
     box = frame.locator("#line-substitution")
     box.focus()
