@@ -225,13 +225,12 @@ def first_field(effort, selector):
 
 
 def issue_from_medications(effort, consent=False):
-    """Enter in the empty search goes on; (v1.1, first time) Space ticks the consent and Enter goes on; Enter
+    """Enter in the empty search goes on; (v1.1, first time) Enter on the consent button goes on; Enter
     issues."""
     effort.press("Enter")
     if consent:
         effort.wait_step("consent")
         effort.wait_focus("#consent")
-        effort.press("Space")
         effort.press("Enter")
     effort.wait_step("review")
     effort.wait_focus("[data-osigu-primary]")

@@ -36,8 +36,7 @@ def test_the_consent_is_asked_once_then_shown_on_the_review(page, his):
     prescribe_r51_and_panadol(page, frame)
     arrive(page, frame, "es", "consent")
     expect_focus(page, "#consent")
-    page.keyboard.press("Space")
-    page.keyboard.press("Enter")  # the form's last field, a box: Continue
+    page.keyboard.press("Enter")  # one action: the button says the patient consents
     arrive(page, frame, "es", "review")
     expect(frame.locator("#widget")).to_contain_text(CONSENTED)  # recorded with its date as it was given
     issue(page, frame, "es")
