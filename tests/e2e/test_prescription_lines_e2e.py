@@ -51,12 +51,10 @@ def test_the_quantity_is_computed_and_one_short_or_over_by_a_pack_is_warned(page
     expect_focus(page, "#medication-query")
     page.keyboard.type("Panadol")
     page.keyboard.press("Enter")
-    expect_focus(page, "#line-dose")
+    expect_focus(page, "#line-days")  # the dose, unit and interval suggested: the days are to write
     expect(frame.get_by_label("Quantity to dispense (units)")).to_be_visible()  # units, never "boxes" or a bare 21
     expect(frame.locator("#line-quantity-hint")).to_have_text(
         "Leave it empty to compute it from the posology, rounded up to whole packs (box of 20).")
-    for _ in range(3):
-        page.keyboard.press("Tab")
     page.keyboard.type("7")
     page.keyboard.press("Tab")
     page.keyboard.type("11")  # as typed in the example: 21 are needed

@@ -52,9 +52,7 @@ def test_an_order_set_to_complete_is_preselected_and_every_line_stays_editable(p
     expect(frame.locator("#widget")).to_contain_text("Cantidad: 40 unidades")  # the complete line, preselected
     expect_focus(page, f'{PRESCRIBE}[value="MED-001"]')  # the order's line to complete: Enter opens its form
     page.keyboard.press("Enter")
-    expect_focus(page, "#line-dose")
-    for _ in range(3):  # dose 1, the form's unit, every 8 hours: as suggested
-        page.keyboard.press("Tab")
+    expect_focus(page, "#line-days")  # dose 1, the form's unit, every 8 hours suggested: the days are to write
     page.keyboard.type("5")
     page.keyboard.press("Enter")
     expect(frame.locator(".osigu-chosen li")).to_have_count(2)

@@ -50,7 +50,7 @@ def test_a_pack_or_more_over_the_posology_is_warned_and_up_to_the_whole_packs_is
 def test_a_warned_quantity_has_the_focus_to_change_or_confirm_with_enter(widget):
     w = started(widget, "en")
     form = w.get("/medications/line", params={"product_code": "MED-042"}).text.replace("\n", " ")
-    assert re.search(r'id="line-dose"[^>]*data-osigu-focus', form)  # a new line starts at its dose
+    assert re.search(r'id="line-days"[^>]*data-osigu-focus', form)  # a new line starts at its days (dose suggested)
     warned = add(w, quantity="11").text.replace("\n", " ")
     assert re.search(r'id="line-quantity"[^>]*data-osigu-focus', warned)
     assert not re.search(r'id="line-dose"[^>]*data-osigu-focus', warned)
