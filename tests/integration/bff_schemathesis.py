@@ -139,7 +139,7 @@ def nothing_rendered_unescaped(ctx, response, case):
 
 
 def describe(failure, interaction):
-    """Say what failed, on which request, and what the BFF answered."""
+    """Say what failed, on which request, and what the server answered (the BFF, or the simulator's run)."""
     text = f"{failure.operation}: {failure.title}\n{failure.message}"
     if interaction is not None:
         request, response = interaction.request, interaction.response

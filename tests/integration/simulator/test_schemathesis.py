@@ -8,22 +8,12 @@ import tomllib
 from pathlib import Path
 
 import schemathesis
+from bff_schemathesis import describe
 from schemathesis.engine import Status, events
 
 CONFIG = Path(__file__).parents[3] / "schemathesis.toml"
 SEED = 20
 EXAMPLES_PER_OPERATION = 5
-
-
-def describe(failure, interaction):
-    """Say what failed, on which request, and what the simulator answered."""
-    text = f"{failure.operation}: {failure.title}\n{failure.message}"
-    if interaction is not None:
-        request, response = interaction.request, interaction.response
-        text += f"\n{request.method} {request.uri} {(request.body or b'')[:300]!r}"
-        if response is not None:
-            text += f"\n-> {response.status_code} {response.content[:300]!r}"
-    return text
 
 
 def run_schemathesis(base_url, seed, examples):
