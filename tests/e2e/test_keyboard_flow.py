@@ -20,8 +20,8 @@ def arrive(page, frame, locale, step, field):
     assert_accessible(page, step)
 
 
-@pytest.mark.parametrize("locale", ["es", "en"])
-def test_a_prescription_by_keys_alone_needs_no_tab(page, his, locale):
+def to_medications_by_keys(page, his, locale):
+    """Open the HIS, pick R51 by keys and go on to the medications step; return the widget's frame."""
     words = WORDS[locale]
     open_his(page, his)
     frame = start(page, "v1", locale)
@@ -33,8 +33,14 @@ def test_a_prescription_by_keys_alone_needs_no_tab(page, his, locale):
     frame.locator(".osigu-chosen", has_text="R51").wait_for()
     expect(frame.get_by_label(words["search_dx"], exact=True)).to_be_focused()  # ready for the next diagnosis
     page.keyboard.press("Enter")  # an empty search: the step goes on
-
     arrive(page, frame, locale, "medications", words["search_med"])
+    return frame
+
+
+@pytest.mark.parametrize("locale", ["es", "en"])
+def test_a_prescription_by_keys_alone_needs_no_tab(page, his, locale):
+    words = WORDS[locale]
+    frame = to_medications_by_keys(page, his, locale)
     page.keyboard.type("Panadol")  # one registered product: paracetamol 500 mg, box of 20
     page.keyboard.press("Enter")
     # Dose (1), unit (the form's), how often (every 8 hours) as suggested: the focus is in the days.
@@ -56,16 +62,7 @@ def test_a_prescription_by_keys_alone_needs_no_tab(page, his, locale):
 @pytest.mark.parametrize("locale", ["es", "en"])
 def test_enter_on_a_forms_last_field_a_box_presses_its_forward_action(page, his, locale):
     words = WORDS[locale]
-    open_his(page, his)
-    frame = start(page, "v1", locale)
-    expect_step(frame, locale, "diagnoses")
-    expect(frame.get_by_label(words["search_dx"], exact=True)).to_be_focused()
-    page.keyboard.type("R51")
-    page.keyboard.press("Enter")
-    frame.locator(".osigu-chosen", has_text="R51").wait_for()
-    expect(frame.get_by_label(words["search_dx"], exact=True)).to_be_focused()
-    page.keyboard.press("Enter")
-    arrive(page, frame, locale, "medications", words["search_med"])
+    frame = to_medications_by_keys(page, his, locale)
     page.keyboard.type("Panadol")
     page.keyboard.press("Enter")
     arrive(page, frame, locale, "medications", DAYS[locale])
